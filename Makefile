@@ -1,0 +1,32 @@
+# Two commands get a newcomer going (see README): `make book` and `make test`.
+# Each creates the virtualenv from requirements.txt on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv book test execute lint bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the pinned requirements and aebook
+
+book: venv  ## build the HTML book from the stored notebook outputs into _build/html
+	$(BIN)/jupyter-book build -W -n --keep-going .
+
+test: venv  ## unit tests + nbval over every chapter's stored outputs
+	$(BIN)/python -m pytest
+
+execute: venv  ## re-execute every chapter in place (NB=book/x.ipynb for one)
+	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf _build .pytest_cache
