@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -31,6 +31,7 @@ def fit_many(
     device: str | torch.device | None = None,
     tol: float | None = None,
     progress: bool | None = None,
+    on_epoch: Callable[[int, list[Autoencoder]], None] | None = None,
 ) -> list[History]:
     """Train K same-architecture ``models`` on ``x`` at once; return one ``History`` per model.
 
@@ -38,7 +39,8 @@ def fit_many(
     float round-off, but all K train as one batched computation, which is much faster than K
     separate runs for small models. ``lr`` is one value or one per model; ``seeds`` (the batch
     order of each member) defaults to ``0, 1, ..., K-1``. With ``tol``, a member that reaches it
-    stops updating while the others go on.
+    stops updating while the others go on. ``on_epoch(epoch, models)`` is called after each
+    epoch with every model holding its current weights.
 
     Raises:
         ValueError: if the models differ in architecture, dtype or device, or for any input
@@ -68,4 +70,4 @@ def fit_many(
     x = prepare_training_data(x, loss, models[0].n_features)
     pick_device(device)
     return run_training(models, x, loss, lrs, seeds, batch_size, epochs, device, tol, progress,
-                        label=f"fit_many K={k} {loss}")
+                        label=f"fit_many K={k} {loss}", on_epoch=on_epoch)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +22,8 @@ from .device import pick_device
 from .engine import Adam, StackedAutoencoders, loss_and_grad
 from .losses import BCE_LOSSES, check_loss_name
 from .models import Autoencoder
+
+EpochCallback = Callable[[int, "list[Autoencoder]"], None]
 
 
 class TrainingDiverged(ValueError):
@@ -122,6 +124,7 @@ def run_training(
     tol: float | None,
     progress: bool | None,
     label: str,
+    on_epoch: EpochCallback | None = None,
 ) -> list[History]:
     """Train same-shaped ``models`` side by side (see ``aebook.engine``); return one History each.
 
@@ -171,6 +174,9 @@ def run_training(
                 if tol is not None and epoch_loss[m] < tol:
                     finished_at[m] = epoch
                     optimizer.freeze(m)
+            if on_epoch is not None:
+                stack.write_back(models)
+                on_epoch(epoch, models)
             if all(finished_at):
                 break
     except KeyboardInterrupt:
@@ -219,6 +225,7 @@ def fit(
     device: str | torch.device | None = None,
     tol: float | None = None,
     progress: bool | None = None,
+    on_epoch: Callable[[int, Autoencoder], None] | None = None,
 ) -> History:
     """Train ``model`` to reconstruct ``x`` with Adam and return its ``History``.
 
@@ -233,6 +240,9 @@ def fit(
         device: where to train; ``None`` picks CUDA, then MPS, then CPU.
         tol: stop at the end of the first epoch whose mean loss is below ``tol``.
         progress: show a tqdm bar over epochs; ``None`` follows ``AEBOOK_PROGRESS`` (default on).
+        on_epoch: called as ``on_epoch(epoch, model)`` after each epoch (1-based) with the
+            model's current weights, e.g. to count dead units as training goes. It costs one copy
+            of the weights per epoch.
 
     Returns:
         A ``History`` whose ``loss`` is the per-epoch mean training loss (MSE per element, or
@@ -247,7 +257,9 @@ def fit(
     check_hyperparameters(lr, batch_size, epochs, tol)
     x = prepare_training_data(x, loss, model.n_features)
     pick_device(device)  # validate before any work
+    callback = None if on_epoch is None else (lambda epoch, models: on_epoch(epoch, models[0]))
     (history,) = run_training(
-        [model], x, loss, [lr], [seed], batch_size, epochs, device, tol, progress, label=f"fit {loss} lr={lr:g}"
+        [model], x, loss, [lr], [seed], batch_size, epochs, device, tol, progress,
+        label=f"fit {loss} lr={lr:g}", on_epoch=callback,
     )
     return history

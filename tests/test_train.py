@@ -162,3 +162,16 @@ def test_evaluate_splits_loss_into_floor_and_excess():
         direct = float(torch.nn.functional.binary_cross_entropy_with_logits(model.logits(x).double(), x.double()))
         mse = float(((model(x).double() - x.double()) ** 2).mean())
     assert ev.loss == pytest.approx(direct, rel=1e-6) and ev.mse == pytest.approx(mse, rel=1e-6)
+
+
+def test_on_epoch_sees_the_current_weights():
+    x = aebook.data.uniform(512, 2, seed=0)
+    seen = []
+
+    def record(epoch, model):
+        seen.append((epoch, aebook.evaluate(model, x, "mse").loss))
+
+    h = aebook.fit(aebook.Autoencoder(2, 2, seed=0), x, lr=1e-2, epochs=3, progress=False, on_epoch=record)
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert seen[-1][1] < seen[0][1]
+    assert h.epochs == 3
