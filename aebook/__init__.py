@@ -4,7 +4,7 @@ Data generators, the autoencoder builder, the training core, analytic floors, di
 plots. Chapters import this package; nothing in a chapter trains a model by hand.
 """
 
-from . import data, diagnostics, floors, losses, plot
+from . import bce, data, diagnose, diagnostics, floors, grid, losses, monitor, plot, schedule, spectrum
 from .device import pick_device
 from .ensemble import fit_many
 from .evaluate import Evaluation, evaluate, excess
@@ -16,15 +16,21 @@ __all__ = [
     "Evaluation",
     "History",
     "TrainingDiverged",
+    "bce",
     "data",
+    "diagnose",
     "diagnostics",
     "evaluate",
     "excess",
     "fit",
     "fit_many",
     "floors",
+    "grid",
     "losses",
+    "monitor",
     "pick_device",
     "plot",
+    "schedule",
+    "spectrum",
 ]
 __version__ = "0.1.0"

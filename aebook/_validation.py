@@ -59,3 +59,20 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def check_more_rows_than_columns(x: torch.Tensor, name: str = "x") -> None:
+    """Raise a ValueError if ``x`` has no more rows than columns (its sample covariance is then degenerate).
+
+    With ``n <= d`` rows the centred data has rank at most ``n - 1 < d``: a linear code of width
+    ``n - 1`` reproduces these rows exactly, so a PCA floor computed from them is 0 for every
+    ``k >= n - 1`` and says nothing about data the model has not seen.
+    """
+    n, d = x.shape
+    if n <= d:
+        raise ValueError(
+            f"{name} has {n} rows and {d} columns; the PCA floor needs more rows than columns. With n <= d "
+            f"the centred rows span at most n - 1 = {n - 1} directions, so any code of width >= {n - 1} "
+            "reproduces them exactly and the floor would be 0: a statement about these few rows, not "
+            "about the data. Pass more rows (many more than d for a floor near the population value)."
+        )

@@ -85,3 +85,62 @@ def dead_units(model: Autoencoder, x: torch.Tensor, batch_size: int = 8192) -> D
     dead = tuple(int((~p).sum()) for _, p in sorted(ever_positive.items()))
     width = tuple(int(p.numel()) for _, p in sorted(ever_positive.items()))
     return DeadUnits(dead=dead, width=width)
+
+
+@dataclass(frozen=True)
+class IdentityGap:
+    """How far a linear model's end-to-end map ``x -> W x + b`` is from the identity, and what it costs.
+
+    Attributes:
+        singular_values: singular values of ``W``, largest first (all 1 for the identity).
+        covariance_term: ``tr((W - I) C (W - I)^T) / d``, ``C`` the 1/n covariance of the data (MSE per element).
+        mean_term: ``||(W - I) mu + b||^2 / d``, ``mu`` the mean of the data (MSE per element).
+        collapsed: how many singular values of ``W`` lie below the threshold.
+        collapsed_bound: ``lambda_min(C) * sum((1 - s)^2) / d`` over those collapsed singular values ``s``:
+            a lower bound on ``loss`` (MSE per element) that no other part of the map can cancel.
+    """
+
+    singular_values: np.ndarray
+    covariance_term: float
+    mean_term: float
+    collapsed: int
+    collapsed_bound: float
+
+    @property
+    def loss(self) -> float:
+        """The model's MSE per element on the data, ``mean ||(W - I) x + b||^2 / d``, computed exactly."""
+        return self.covariance_term + self.mean_term
+
+
+def identity_gap(model: Autoencoder, x: torch.Tensor, threshold: float = 0.5) -> IdentityGap:
+    """Return the ``IdentityGap`` of a linear, linear-output ``model`` on data ``x`` (float64 throughout).
+
+    The MSE splits exactly as ``tr((W - I) C (W - I)^T) / d + ||(W - I) mu + b||^2 / d``. For a
+    right singular vector ``v`` of ``W`` with singular value ``s``, ``||(W - I) v|| >= 1 - s``, so the
+    directions with ``s < threshold`` cost at least ``lambda_min(C) * sum((1 - s)^2) / d`` together.
+    """
+    if model.output != "linear":
+        raise ValueError(
+            f"identity_gap gives the MSE of a model with output='linear'; this one has output={model.output!r}."
+        )
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold!r}; 0.5 is a sensible default.")
+    weight, bias = end_to_end_map(model)
+    x = as_data_tensor(x)
+    check_width(x, model.n_features)
+    data = x.double().cpu().numpy()
+    d = data.shape[1]
+    mu = data.mean(axis=0)
+    centred = data - mu
+    cov = centred.T @ centred / data.shape[0]
+    gap = weight - np.eye(d)
+    _, s, vt = np.linalg.svd(weight)
+    low = s < threshold
+    lam_min = max(float(np.linalg.eigvalsh(cov)[0]), 0.0)
+    return IdentityGap(
+        singular_values=s,
+        covariance_term=float(np.trace(gap @ cov @ gap.T) / d),
+        mean_term=float(np.sum((gap @ mu + bias) ** 2) / d),
+        collapsed=int(low.sum()),
+        collapsed_bound=lam_min * float(np.sum((1.0 - s[low]) ** 2)) / d,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import as_data_tensor, check_unit_interval
+from ._validation import as_data_tensor, check_more_rows_than_columns, check_unit_interval
 
 
 def binary_entropy(t: torch.Tensor) -> torch.Tensor:
@@ -42,9 +42,11 @@ def pca_floor(x: torch.Tensor, k: int) -> float:
     """Return the best linear reconstruction MSE per element with encoding dim ``k``.
 
     That is the sum of the ``d - k`` smallest eigenvalues of the 1/n covariance of ``x``,
-    divided by ``d``. For iid ``U(0, 1)`` data it is close to ``(d - k) / (12 d)``.
+    divided by ``d``. For iid ``U(0, 1)`` data it is close to ``(d - k) / (12 d)``. Data with no
+    more rows than columns is refused (ValueError): its floor would be 0 for ``k >= n - 1``.
     """
     x = as_data_tensor(x)
+    check_more_rows_than_columns(x)
     d = x.shape[1]
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= d:
         raise ValueError(

@@ -1,0 +1,133 @@
+import numpy as np
+import pytest
+import torch
+
+import aebook
+from aebook.grid import (
+    Cell,
+    build_model,
+    chance_of_separation,
+    find,
+    fully_above,
+    make_data,
+    markdown_table,
+    run_grid,
+)
+
+
+@pytest.fixture(scope="module")
+def cells() -> list[Cell]:
+    return run_grid(3, ["linear", "leaky_relu"], seeds=[0, 1], n_samples=200, epochs=3, lr=1e-2,
+                    progress=False, track_dead_units=True)
+
+
+def test_grid_has_every_cell_in_order(cells):
+    keys = [(c.architecture, c.loss, c.data) for c in cells]
+    assert keys == [(a, loss, d) for a in ("linear", "leaky_relu") for loss in ("mse", "bce")
+                    for d in ("uniform", "bernoulli")]
+    for c in cells:
+        assert len(c.models) == len(c.histories) == len(c.evaluations) == 2
+        assert c.n_features == 3 and c.curves.shape == (2, 3)
+        assert c.label == f"{c.loss.upper()} / {c.data}"
+
+
+def test_cell_members_equal_fit_and_evaluate(cells):
+    """A grid member is what fit + evaluate give for the same model seed and batch seed."""
+    c = find(cells, "leaky_relu", "bce", "uniform")
+    model = build_model("leaky_relu", 3, seed=1)
+    h = aebook.fit(model, c.x, loss="bce", lr=1e-2, epochs=3, seed=1, progress=False)
+    np.testing.assert_allclose(c.histories[1].loss, h.loss, rtol=1e-5)
+    ev = aebook.evaluate(model, c.x, "bce")
+    assert c.loss_values[1] == pytest.approx(ev.loss, rel=1e-5)
+    assert c.mse[1] == pytest.approx(ev.mse, rel=1e-4)
+
+
+def test_floors_and_excess(cells):
+    for c in cells:
+        assert c.floor == (aebook.floors.bce_floor(c.x) if c.loss == "bce" else 0.0)
+        np.testing.assert_allclose(c.excess, c.loss_values - c.floor)
+        np.testing.assert_allclose(c.curves, np.stack([h.loss for h in c.histories]) - c.floor)
+    assert find(cells, "linear", "bce", "bernoulli").floor == 0.0  # H(0) = H(1) = 0
+
+
+def test_dead_units_are_tracked_only_for_activations(cells):
+    assert find(cells, "linear", "mse", "uniform").dead is None
+    tracker = find(cells, "leaky_relu", "mse", "uniform").dead
+    assert tracker is not None and tracker.epochs == [0, 1, 2, 3]
+    assert tracker.total.shape == (2, 4)
+
+
+def test_build_model_architectures():
+    linear = build_model("linear", 4, seed=0)
+    deep = build_model("relu", 4, seed=0, init="glorot")
+    assert linear.hidden == () and linear.output == "sigmoid"
+    assert deep.hidden == (4,) and deep.encoding_dim == 4 and deep.activation == "relu"
+    assert len(deep.linear_layers()) == 4  # three hidden layers of width 4, then the output layer
+    torch.testing.assert_close(build_model("relu", 4, seed=0).logits(torch.ones(1, 4)),
+                               build_model("relu", 4, seed=0).logits(torch.ones(1, 4)))
+
+
+def test_make_data():
+    assert set(make_data("bernoulli", 50, 2).unique().tolist()) <= {0.0, 1.0}
+    x = make_data("uniform", 50, 2, seed=3)
+    assert x.shape == (50, 2) and torch.equal(x, aebook.data.uniform(50, 2, seed=3))
+
+
+def test_markdown_table(cells):
+    table = markdown_table(cells)
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(cells)
+    assert lines[0].startswith("| d | architecture") and "leaky_relu" in table
+
+
+def test_separation_helpers():
+    assert fully_above([3, 4], [1, 2]) and not fully_above([2, 4], [1, 3])
+    assert chance_of_separation(4) == pytest.approx(1 / 70)
+    assert chance_of_separation(2, 3) == pytest.approx(1 / 10)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: make_data("gaussian", 10, 2), "unknown data set"),
+        (lambda: build_model("tanh", 2, seed=0), "unknown architecture"),
+        (lambda: run_grid(2, ["tanh"], progress=False), "unknown architecture"),
+        (lambda: run_grid(2, losses=["hinge"], progress=False), "unknown loss"),
+        (lambda: run_grid(2, datasets=[], progress=False), "at least one"),
+        (lambda: run_grid(2, seeds=[], progress=False), "at least one seed"),
+        (lambda: run_grid(2, epochs=0, seeds=[0], n_samples=10, progress=False), "epochs"),
+        (lambda: find([], "linear", "mse", "uniform"), "no cell"),
+        (lambda: fully_above([], [1.0]), "at least one value"),
+        (lambda: chance_of_separation(0), "at least one value"),
+        (lambda: markdown_table([]), "at least one cell"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_plots_accept_cells(cells):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes = aebook.plot.grid_panels(aebook.plot.grid_excess_curves, {"a": cells, "b": cells[:2]})
+    assert len(axes) == 2 and axes[0].get_yscale() == "log"
+    ax = aebook.plot.grid_strip(cells, value="mse")
+    assert ax.get_ylabel().startswith("reconstruction MSE")
+    ax = aebook.plot.dead_unit_curves(cells)
+    assert "never fire" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="excess"):
+        aebook.plot.grid_strip(cells, value="loss")
+    with pytest.raises(ValueError, match="track_dead_units"):
+        aebook.plot.dead_unit_curves([c for c in cells if c.architecture == "linear"])
+    with pytest.raises(ValueError, match="at least one panel"):
+        aebook.plot.grid_panels(aebook.plot.grid_strip, {})
+    plt.close("all")
+
+
+def test_html_table(cells):
+    html = aebook.grid.html_table(cells)
+    assert html.startswith("<table>") and html.count("<tr>") == 1 + len(cells) and "leaky_relu" in html

@@ -1,0 +1,77 @@
+"""Tests of aebook.diagnostics.identity_gap, the helper of the linear chapter."""
+
+import numpy as np
+import pytest
+import torch
+
+import aebook
+from aebook.diagnostics import identity_gap
+
+
+def _set_map(model: aebook.Autoencoder, weight: torch.Tensor, bias: torch.Tensor) -> None:
+    """Make a hidden=() linear model compute x -> weight x + bias (encoder = identity)."""
+    enc, dec = model.linear_layers()
+    with torch.no_grad():
+        enc.weight.copy_(torch.eye(model.n_features))
+        enc.bias.zero_()
+        dec.weight.copy_(weight)
+        dec.bias.copy_(bias)
+
+
+def test_identity_map_has_no_gap():
+    model = aebook.Autoencoder(3, 3, seed=0)
+    _set_map(model, torch.eye(3), torch.zeros(3))
+    gap = identity_gap(model, aebook.data.uniform(500, 3, seed=0))
+    np.testing.assert_allclose(gap.singular_values, 1.0, atol=1e-6)
+    assert gap.loss == pytest.approx(0.0, abs=1e-12) and gap.collapsed == 0 and gap.collapsed_bound == 0.0
+
+
+def test_gap_loss_equals_the_models_mse():
+    model = aebook.Autoencoder(4, 4, hidden=(5,), seed=1)
+    x = aebook.data.uniform(2000, 4, seed=1)
+    gap = identity_gap(model, x)
+    mse = aebook.evaluate(model, x, "mse").mse
+    assert gap.loss == pytest.approx(mse, rel=1e-5)
+    assert gap.covariance_term >= 0 and gap.mean_term >= 0
+
+
+def test_collapsed_direction_costs_its_variance():
+    # W = I except one zero direction: the loss is that coordinate's variance / d, and the bound holds.
+    d = 4
+    model = aebook.Autoencoder(d, d, seed=0)
+    weight = torch.eye(d)
+    weight[0, 0] = 0.0
+    x = aebook.data.uniform(5000, d, seed=2)
+    _set_map(model, weight, torch.tensor([x[:, 0].mean().item(), 0.0, 0.0, 0.0]))
+    gap = identity_gap(model, x)
+    assert gap.collapsed == 1
+    variance = x[:, 0].double().var(unbiased=False).item()
+    assert gap.loss == pytest.approx(variance / d, rel=1e-6)
+    assert gap.mean_term == pytest.approx(0.0, abs=1e-12)
+    assert 0 < gap.collapsed_bound <= gap.loss
+
+
+def test_identity_gap_rejects_bad_input():
+    x = aebook.data.uniform(10, 2, seed=0)
+    with pytest.raises(ValueError, match="output='linear'"):
+        identity_gap(aebook.Autoencoder(2, 2, output="sigmoid"), x)
+    with pytest.raises(ValueError, match="threshold"):
+        identity_gap(aebook.Autoencoder(2, 2), x, threshold=1.5)
+    with pytest.raises(ValueError, match="features"):
+        identity_gap(aebook.Autoencoder(3, 3), x)
+    with pytest.raises(ValueError, match="activation='linear'"):
+        identity_gap(aebook.Autoencoder(2, 2, activation="relu"), x)
+
+
+def test_epoch_series_plots_one_point_per_epoch():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = aebook.plot.epoch_series({"a": [3, 2, 0], "b": [1, 1]}, ylabel="directions")
+    lines = ax.get_lines()
+    assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2]]
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "directions"
+    with pytest.raises(ValueError, match="at least one"):
+        aebook.plot.epoch_series({}, ylabel="y")
+    with pytest.raises(ValueError, match="1-D"):
+        aebook.plot.epoch_series({"a": []}, ylabel="y")
