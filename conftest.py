@@ -1,9 +1,10 @@
-"""Root pytest configuration: keep progress bars out of the notebook outputs that nbval compares.
+"""Root pytest configuration: kernels started by nbval inherit the environment of the stored outputs.
 
-Kernels started by nbval inherit this environment, so ``aebook.fit`` draws no bar under test,
-exactly as when ``make execute`` produced the stored outputs.
+``aebook.reproducible`` sets it, as ``make execute`` does when it makes the stored outputs:
+``AEBOOK_PROGRESS=0``, so ``aebook.fit`` draws no bar under test, and on x86-64 the CPU code path
+that makes the numbers the same on Intel and AMD processors.
 """
 
-import os
+from aebook.reproducible import notebook_environment
 
-os.environ["AEBOOK_PROGRESS"] = "0"
+notebook_environment()  # inherited by every kernel nbval starts

@@ -1,15 +1,15 @@
 """Re-execute chapter notebooks in place, top to bottom, with the project's own kernel.
 
-This is the only way stored outputs are produced (``make execute``). Progress bars are turned
-off (``AEBOOK_PROGRESS=0``) so they never reach the outputs that nbval compares, and per-cell
-timing metadata is not recorded, so a re-run only changes what really changed.
+This is the only way stored outputs are produced (``make execute``). The kernel runs in the
+environment of ``aebook.reproducible`` (no progress bars, a fixed CPU code path), the same one
+that nbval's kernels get, and per-cell timing metadata is not recorded, so a re-run only
+changes what really changed.
 
 Usage: python scripts/execute_notebooks.py [NOTEBOOK ...]   (default: every book/*.ipynb)
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,11 +17,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from aebook.reproducible import notebook_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def execute(path: Path, timeout: int = 600) -> float:
     """Execute ``path`` in place in its own folder; return the wall time in seconds."""
+    notebook_environment()  # the kernel inherits it: no progress bars, a fixed CPU code path
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(
@@ -40,7 +43,6 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 
 def main(argv: list[str]) -> int:
-    os.environ["AEBOOK_PROGRESS"] = "0"
     paths = [Path(p) for p in argv] or sorted((ROOT / "book").glob("*.ipynb"))
     for path in paths:
         print(f"executing {path} ...", flush=True)
