@@ -28,5 +28,8 @@ execute: venv  ## re-execute every chapter in place (NB=book/x.ipynb for one)
 lint: venv
 	$(BIN)/ruff check .
 
+bench: venv  ## speed ratios: fit vs a DataLoader loop, fit_many vs sequential fit, whole-book time (ARGS=--skip-book)
+	$(BIN)/python benchmarks/bench_train.py $(ARGS)
+
 clean:
 	rm -rf _build .pytest_cache
