@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test execute lint bench clean
+.PHONY: venv book test execute lint bench clean refresh
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: venv  ## unit tests + nbval over every chapter's stored outputs
 
 execute: venv  ## re-execute every chapter in place (NB=book/x.ipynb for one)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+refresh: venv  ## re-execute chapters, print the drift of every glued value, then store them (NB=..., ARGS=--dry-run)
+	$(BIN)/python scripts/refresh.py $(ARGS) $(NB)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,451 @@
+"""The book as a reader sees it: build it, open every page of the table of contents in headless
+Chromium, and check what a reader would.
+
+For each page in ``_toc.yml`` the test fails on
+
+* a console error or an uncaught JavaScript exception (nothing is filtered; see ``OFFLINE_STUBS``
+  for the one network request that is answered locally instead of failing),
+* a request to the network that the book does not need, or a local file that does not load,
+* an image that does not load (``naturalWidth == 0``), or a notebook chapter without a figure,
+* a glue reference in the source that renders nothing (an unresolved ``glue`` key),
+* an unresolved cross-reference, an empty citation, a docutils system message, a role or ``$$``
+  left as raw text, a traceback or a Python warning in a cell output,
+* missing links to the previous and next page of the table of contents, or a notebook chapter
+  without its ``.ipynb`` download link.
+
+It saves a full-page screenshot of every page under ``<build>/screenshots`` (and copies them to
+``$AEBOOK_SCREENSHOT_DIR`` when that is set, e.g. as a CI artifact).
+
+Chromium is Debian's package (``apt-get install chromium``), driven by Python playwright with
+``executable_path``; ``playwright install`` is never run. Without Chromium the test is skipped,
+unless ``AEBOOK_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a missing browser is a failure.
+``test_checker_reports_a_broken_page`` builds a small, deliberately broken book and shows that
+every kind of problem above is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Requests to the network are intercepted: the test runs offline and must not depend on it.
+# Pages with equations load MathJax from the CDN that Sphinx's math extension uses by default
+# (``mathjax_path``); a reader online gets it from there. Offline, the request would fail and
+# log "Failed to load resource: net::ERR_NAME_NOT_RESOLVED", so it is answered with an empty
+# script instead: the equations then show as TeX source in the screenshots. Every other network
+# request is aborted and reported as a problem.
+OFFLINE_STUBS = {
+    "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js": "/* offline stand-in for MathJax */",
+}
+
+# Roles that MyST turns into something else; seen as raw text in the prose they were not parsed.
+RAW_ROLE = re.compile(r"\{(glue(:\w+)?|eq|cite(:\w+)?|doc|ref|numref|term|download|math|func|class|mod)\}`")
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`")
+GLUE_DIRECTIVE = re.compile(r"^\s*(?:`{3,}|:{3,})\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)
+PYTHON_WARNING = re.compile(r"\b\w*(Warning|Error)\b")
+
+
+# ----------------------------------------------------------------------------- the source side
+def toc_docnames(toc_file: Path) -> list[str]:
+    """Return the docnames of ``toc_file`` (a jb-book ``_toc.yml``) in reading order."""
+    toc = yaml.safe_load(toc_file.read_text())
+    names = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("sections", []))
+            walk(entry.get("chapters", []))
+
+    walk(toc.get("chapters", []))
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return [re.sub(r"\.(md|ipynb)$", "", n) for n in names]
+
+
+def source_file(book_root: Path, docname: str) -> Path:
+    """Return the ``.ipynb`` or ``.md`` file behind ``docname``."""
+    for suffix in (".ipynb", ".md"):
+        path = book_root / f"{docname}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"{docname} is in _toc.yml but neither {docname}.ipynb nor {docname}.md exists")
+
+
+def markdown_of(path: Path) -> str:
+    """Return the markdown prose of a chapter (the markdown cells of a notebook)."""
+    if path.suffix == ".ipynb":
+        notebook = nbformat.read(path, as_version=4)
+        return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    return path.read_text()
+
+
+def glue_references(markdown: str) -> list[str]:
+    """Return the glue keys that ``markdown`` pastes (roles and directives), format specs removed."""
+    keys = [m.group(1) for m in GLUE_ROLE.finditer(markdown)]
+    keys += [m.group(1) for m in GLUE_DIRECTIVE.finditer(markdown)]
+    return [_strip_format(k) for k in keys]
+
+
+def _strip_format(key: str) -> str:
+    """``key:.4f`` -> ``key``; ``other.ipynb::key:.4f`` -> ``other.ipynb::key``."""
+    if "::" in key:
+        path, name = key.split("::", 1)
+        return f"{path}::{name.split(':')[0]}"
+    return key.split(":")[0]
+
+
+def stored_glue_keys(notebook_path: Path) -> set[str]:
+    """Return the keys a notebook's stored outputs glue (myst-nb's ``scrapbook`` metadata)."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    return {
+        out.metadata["scrapbook"]["name"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if "scrapbook" in out.get("metadata", {})
+    }
+
+
+def neighbours(docnames: list[str], docname: str) -> tuple[str | None, str | None]:
+    """Return the previous and next docname in reading order (None at either end)."""
+    i = docnames.index(docname)
+    return (docnames[i - 1] if i > 0 else None, docnames[i + 1] if i + 1 < len(docnames) else None)
+
+
+# ----------------------------------------------------------------------------- the page side
+PAGE_FACTS_JS = """
+() => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const text = (e) => (e.querySelector("pre") || e).textContent.replace(/\\s+/g, " ").trim().slice(0, 160);
+  const prose = article.cloneNode(true);
+  prose.querySelectorAll("pre, code, script, style, .math, .cell_input, .cell_output, mjx-container")
+       .forEach((e) => e.remove());
+  const raisesOk = (e) => !!e.closest(".tag_raises-exception");
+  return {
+    h1: Array.from(article.querySelectorAll("h1")).map(text),
+    images: Array.from(article.querySelectorAll("img")).map((img) => ({
+      src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0,
+      inOutput: !!img.closest(".cell_output")})),
+    unresolvedRefs: Array.from(article.querySelectorAll(".xref")).filter((e) => !e.closest("a")).map(text),
+    systemMessages: Array.from(article.querySelectorAll(".system-message, .problematic")).map(text),
+    emptyCitations: Array.from(article.querySelectorAll(".bibtex-citation"))
+                         .filter((e) => e.textContent.replace(/[\\[\\]()\\s,;]/g, "") === "").length,
+    tracebacks: Array.from(article.querySelectorAll(".cell_output .output.traceback, .cell_output .output.error"))
+                     .filter((e) => !raisesOk(e)).map(text),
+    stderr: Array.from(article.querySelectorAll(".cell_output .output.stderr"))
+                 .filter((e) => !raisesOk(e)).map(text),
+    pasted: article.querySelectorAll("[class^='pasted-'], [class*=' pasted-']").length,
+    prose: prose.textContent,
+    prev: document.querySelector("a.left-prev")?.getAttribute("href") ?? null,
+    next: document.querySelector("a.right-next")?.getAttribute("href") ?? null,
+    downloads: Array.from(document.querySelectorAll("a.btn-download-source-button")).map((a) => a.getAttribute("href")),
+    ids: Array.from(article.querySelectorAll("[id]")).map((e) => e.id),
+  };
+}
+"""
+
+
+@dataclass
+class PageReport:
+    """What one page load showed: the facts gathered from the DOM, and the events on the way."""
+
+    url: str
+    facts: dict
+    console_errors: list[str] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
+
+
+def load_page(browser, html_file: Path, screenshot: Path | None = None) -> PageReport:
+    """Open ``html_file`` in a fresh page, wait for it to settle, and gather its facts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    report = PageReport(url=html_file.as_uri(), facts={})
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            report.console_errors.append(f"console error: {message.text} ({message.location.get('url', '')})")
+
+    def on_route(route) -> None:
+        url = route.request.url
+        if url in OFFLINE_STUBS:
+            route.fulfill(status=200, content_type="application/javascript", body=OFFLINE_STUBS[url])
+        else:
+            report.network.append(f"page requests {url} from the network")
+            route.abort()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: report.console_errors.append(f"uncaught exception: {error}"))
+    page.on("requestfailed", lambda r: report.network.append(f"failed to load {r.url}: {r.failure}"))
+    page.route(re.compile(r"^(https?|wss?)://"), on_route)
+    page.goto(report.url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    report.facts = page.evaluate(PAGE_FACTS_JS)
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
+    context.close()
+    return report
+
+
+def page_problems(
+    report: PageReport,
+    html_file: Path,
+    html_root: Path,
+    *,
+    is_notebook: bool,
+    glue_keys: list[str],
+    missing_glue: set[str],
+    prev_doc: str | None,
+    next_doc: str | None,
+) -> list[str]:
+    """Return every problem a reader would meet on the page described by ``report``."""
+    facts = report.facts
+    problems = list(report.console_errors) + list(report.network)
+    if not facts["h1"]:
+        problems.append("page has no title (h1)")
+    for image in facts["images"]:
+        if not image["loaded"]:
+            problems.append(f"image does not load: {image['src']}")
+    if is_notebook and not any(i["inOutput"] and i["loaded"] for i in facts["images"]):
+        problems.append("notebook chapter shows no figure in its cell outputs")
+    for key in sorted(missing_glue):
+        problems.append(f"unresolved glue key {key!r}: the prose pastes it but no stored output glues it")
+    if facts["pasted"] < len(glue_keys):
+        problems.append(
+            f"{len(glue_keys)} glue references in the source but {facts['pasted']} pasted values on the page"
+        )
+    problems += [f"unresolved cross-reference: {t}" for t in facts["unresolvedRefs"]]
+    problems += [f"docutils system message on the page: {t}" for t in facts["systemMessages"]]
+    if facts["emptyCitations"]:
+        problems.append(f"{facts['emptyCitations']} citation(s) render empty (unknown bibtex key?)")
+    problems += [f"cell output shows a traceback: {t}" for t in facts["tracebacks"]]
+    problems += [f"cell output shows a warning on stderr: {t}" for t in facts["stderr"] if PYTHON_WARNING.search(t)]
+    for match in RAW_ROLE.finditer(facts["prose"]):
+        problems.append(f"raw role left in the prose: {match.group(0)}")
+    if "$$" in facts["prose"]:
+        problems.append("raw '$$' left in the prose (display math that did not parse)")
+    for label, href, doc in (("previous", facts["prev"], prev_doc), ("next", facts["next"], next_doc)):
+        if doc is None:
+            if href is not None:
+                problems.append(f"{label} link {href!r} where the table of contents has no {label} page")
+            continue
+        target = (html_file.parent / href.split("#")[0]).resolve() if href else None
+        expected = (html_root / f"{doc}.html").resolve()
+        if target != expected:
+            problems.append(f"{label} link is {href!r}, expected a link to {doc}.html")
+    if is_notebook:
+        ipynb = [h for h in facts["downloads"] if h.endswith(".ipynb")]
+        if not ipynb:
+            problems.append("no 'download .ipynb' link")
+        for href in ipynb:
+            if not (html_file.parent / href).exists():
+                problems.append(f"download link {href} points to a file missing from the build")
+    return problems
+
+
+# ----------------------------------------------------------------------------- fixtures
+def _require_browser():
+    """Return playwright's sync API and the chromium path, or skip / fail with a clear message."""
+    chromium = shutil.which("chromium")
+    required = os.environ.get("AEBOOK_REQUIRE_BROWSER", "") not in ("", "0")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is pinned in requirements.txt
+        sync_playwright = None
+    if chromium and sync_playwright:
+        return sync_playwright, chromium
+    missing = "Debian's chromium (apt-get install chromium)" if not chromium else "python playwright"
+    message = f"browser test needs {missing}; it is not installed."
+    if required:
+        pytest.fail(message + " AEBOOK_REQUIRE_BROWSER is set, so this is a failure.")
+    pytest.skip(message + " Set AEBOOK_REQUIRE_BROWSER=1 to make this a failure.")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_playwright, chromium = _require_browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def build_book(source: Path, output: Path, *, strict: bool = True) -> subprocess.CompletedProcess:
+    """Run ``jupyter-book build`` on ``source`` into ``output``; ``strict`` adds ``-W -n``."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    command = [str(exe) if exe.exists() else "jupyter-book", "build", "--keep-going", "--path-output", str(output)]
+    if strict:
+        command[2:2] = ["-W", "-n"]
+    return subprocess.run([*command, str(source)], capture_output=True, text=True, cwd=source, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build the book once per session with ``-W -n``; return the folder holding the HTML."""
+    _require_browser()
+    out = tmp_path_factory.mktemp("book")
+    result = build_book(ROOT, out)
+    if result.returncode != 0:
+        pytest.fail(f"jupyter-book build -W -n failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return out / "_build" / "html"
+
+
+def _screenshot_path(html_root: Path, docname: str) -> Path:
+    return html_root.parent.parent / "screenshots" / f"{docname.replace('/', '__')}.png"
+
+
+def _check(
+    browser, html_root: Path, book_root: Path, docnames: list[str], docname: str, keep_screenshot: bool = True
+) -> list[str]:
+    source = source_file(book_root, docname)
+    html_file = html_root / f"{docname}.html"
+    assert html_file.exists(), f"{html_file} was not built"
+    shot = _screenshot_path(html_root, docname)
+    report = load_page(browser, html_file, shot)
+    if keep_screenshot and os.environ.get("AEBOOK_SCREENSHOT_DIR"):
+        keep = Path(os.environ["AEBOOK_SCREENSHOT_DIR"])
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, keep / shot.name)
+    is_notebook = source.suffix == ".ipynb"
+    keys = glue_references(markdown_of(source))
+    missing = set()
+    for key in keys:
+        if "::" in key:  # pasted from another notebook: {glue:text}`other.ipynb::key`
+            other, name = key.split("::", 1)
+            other_nb = source.parent / other
+            if not (other_nb.exists() and name in stored_glue_keys(other_nb)):
+                missing.add(key)
+        elif not (is_notebook and key in stored_glue_keys(source)):
+            missing.add(key)
+    prev_doc, next_doc = neighbours(docnames, docname)
+    return page_problems(
+        report, html_file, html_root, is_notebook=is_notebook, glue_keys=keys, missing_glue=missing,
+        prev_doc=prev_doc, next_doc=next_doc,
+    )
+
+
+# ----------------------------------------------------------------------------- the tests
+DOCNAMES = toc_docnames(ROOT / "_toc.yml")
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page_reads_cleanly(browser, built_book, docname):
+    problems = _check(browser, built_book, ROOT, DOCNAMES, docname)
+    assert not problems, f"{docname}: " + "\n  ".join(["problems a reader would see:", *problems])
+
+
+def test_api_page_documents_every_public_name(browser, built_book):
+    import aebook
+
+    if "book/api" not in DOCNAMES:
+        pytest.skip("book/api is not in _toc.yml")
+    facts = load_page(browser, built_book / "book" / "api.html").facts
+    ids = set(facts["ids"])
+    missing = []
+    for name in aebook.__all__:
+        is_module = type(getattr(aebook, name)).__name__ == "module"
+        anchor = f"module-aebook.{name}" if is_module else f"aebook.{name}"
+        if anchor not in ids:
+            missing.append(name)
+    assert not missing, f"the API page does not document aebook.{missing}; add them to book/api.md"
+
+
+BROKEN_NOTEBOOK_PNG = "bm90IGEgcG5nIGF0IGFsbA=="  # base64 of b"not a png at all"
+
+
+def _write_broken_book(root: Path) -> None:
+    """A two-page book with one of each problem the checker must report."""
+    (root / "book").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copy(ROOT / "references.bib", root / "references.bib")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken\n")
+    (root / "book" / "index.md").write_text(
+        "# Index\n\nA good page, with an equation\n\n$$\nx^2\n$$ (eq-x)\n\nthat {eq}`eq-x` refers to, "
+        "and a link to {doc}`broken`.\n"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    glued = nbformat.v4.new_code_cell("glue('good', 0.5, display=False)")
+    glued.outputs = [nbformat.v4.new_output(
+        "display_data", data={"application/papermill.record/text/plain": "0.5"},
+        metadata={"scrapbook": {"name": "good", "mime_prefix": "application/papermill.record/"}},
+    )]
+    figure = nbformat.v4.new_code_cell("plt.show()")
+    figure.outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": BROKEN_NOTEBOOK_PNG, "text/plain": "<Figure size 640x480 with 1 Axes>"},
+    )]
+    crash = nbformat.v4.new_code_cell("1 / 0")
+    crash.outputs = [nbformat.v4.new_output(
+        "error", ename="ZeroDivisionError", evalue="division by zero",
+        traceback=["ZeroDivisionError: division by zero"],
+    )]
+    warn = nbformat.v4.new_code_cell("noisy()")
+    warn.outputs = [nbformat.v4.new_output("stream", name="stderr", text="/x/y.py:3: UserWarning: careful\n")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# Broken\n\nGlued {glue:text}`good:.2f`, unresolved {glue:text}`missing_key:.3f`, "
+            "a missing label {ref}`no-such-label`, a missing citation {cite}`nobody1999`."
+        ),
+        glued, figure, crash, warn,
+        nbformat.v4.new_markdown_cell("<script>console.error('deliberate console error')</script>\n\nRaw $$ here."),
+    ]
+    nbformat.write(nb, root / "book" / "broken.ipynb")
+
+
+def test_checker_reports_a_broken_page(browser, tmp_path):
+    """The checks can fail: every planted problem in a deliberately broken page is reported."""
+    source = tmp_path / "src"
+    _write_broken_book(source)
+    result = build_book(source, tmp_path / "out", strict=False)  # -W would stop at the planted warnings
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html_root = tmp_path / "out" / "_build" / "html"
+    docnames = toc_docnames(source / "_toc.yml")
+    problems = "\n".join(_check(browser, html_root, source, docnames, "book/broken", keep_screenshot=False))
+    expected = [
+        "console error: deliberate console error",
+        "image does not load",
+        "notebook chapter shows no figure",
+        "unresolved glue key 'missing_key'",
+        "2 glue references in the source but 1 pasted",
+        "unresolved cross-reference: no-such-label",
+        "citation(s) render empty",
+        "cell output shows a traceback: ZeroDivisionError",
+        "cell output shows a warning on stderr: /x/y.py:3: UserWarning",
+        "raw '$$'",
+    ]
+    missed = [e for e in expected if e not in problems]
+    assert not missed, f"checker missed {missed}; it reported:\n{problems}"
+    assert _check(browser, html_root, source, docnames, "book/index", keep_screenshot=False) == []
+
+
+def test_source_helpers(tmp_path):
+    md = "A {glue:text}`a:.4f`, {glue}`b`, {glue:text}`other/nb.ipynb::c:.2f`.\n\n```{glue:figure} fig\n```\n"
+    assert glue_references(md) == ["a", "b", "other/nb.ipynb::c", "fig"]
+    assert neighbours(["x", "y", "z"], "x") == (None, "y")
+    assert neighbours(["x", "y", "z"], "z") == ("y", None)
+    toc = {"format": "jb-book", "root": "r", "parts": [{"chapters": [{"file": "a.md", "sections": [{"file": "b"}]}]}]}
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+    assert toc_docnames(tmp_path / "_toc.yml") == ["r", "a", "b"]
