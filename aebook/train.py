@@ -246,8 +246,9 @@ def fit(
 
     Returns:
         A ``History`` whose ``loss`` is the per-epoch mean training loss (MSE per element, or
-        nats per element for BCE). Ctrl-C stops training and returns the epochs completed so
-        far, with ``interrupted=True``.
+        nats per element for BCE). Ctrl-C (or the notebook's "interrupt kernel") stops training
+        cleanly: the model keeps the weights of the last optimiser step that finished, and the
+        History holds the epochs completed so far, with ``interrupted=True``.
 
     Raises:
         ValueError: for bad data, an unknown loss or device, or bad hyperparameters;

@@ -138,6 +138,27 @@ def test_ctrl_c_returns_the_history_so_far(monkeypatch):
     assert h.interrupted and h.epochs == 2 and len(h.loss) == 2
 
 
+def test_ctrl_c_mid_epoch_leaves_the_weights_of_the_last_finished_step(monkeypatch):
+    import aebook.train as train
+
+    real_step = train.Adam.step
+    seen = {"steps": 0}
+
+    def interrupt_in_step_11(self, grad):  # epoch 3 of 4-step epochs, before the update
+        if seen["steps"] == 10:
+            raise KeyboardInterrupt
+        real_step(self, grad)
+        seen["steps"] += 1
+        seen["params"] = self.params.detach().clone()  # (1, P): layer by layer, weight then bias
+
+    monkeypatch.setattr(train.Adam, "step", interrupt_in_step_11)
+    model = aebook.Autoencoder(2, 2, hidden=(3,), activation="leaky_relu", seed=0)
+    with pytest.warns(UserWarning, match="interrupted after 2"):
+        aebook.fit(model, aebook.data.uniform(512, 2), epochs=10, progress=False)
+    flat = torch.cat([t.detach().flatten() for layer in model.linear_layers() for t in (layer.weight, layer.bias)])
+    assert torch.equal(flat, seen["params"][0])  # step 10's weights, not epoch 2's and not the initial ones
+
+
 def test_progress_bar_can_be_turned_off_and_on(capsys, monkeypatch):
     x = aebook.data.uniform(256, 2, seed=0)
     aebook.fit(aebook.Autoencoder(2, 2, seed=0), x, epochs=2, progress=False)
