@@ -2,7 +2,7 @@
 
 nbval compares each glued value's ``repr`` with the stored one, so a chapter glues rounded
 numbers, never a raw float whose last digits depend on the machine. The chapters call
-``glue_number(key, value)`` and paste it with ``{glue:text}`key` `` in their prose.
+``glue_number(key, value)`` and paste the value into their prose with MyST's ``glue:text`` role.
 """
 
 from __future__ import annotations
