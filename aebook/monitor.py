@@ -37,6 +37,17 @@ def _as_list(models: Autoencoder | Sequence[Autoencoder], who: str) -> list[Auto
     return listed
 
 
+def _called_models(tracker: object, models: Autoencoder | Sequence[Autoencoder], advice: str) -> list[Autoencoder]:
+    """The models ``fit``/``fit_many`` passed to a tracker's ``__call__``: as many as it was made for."""
+    who = type(tracker).__name__
+    listed = _as_list(models, who)
+    if len(listed) != len(tracker.models):
+        raise ValueError(
+            f"the tracker was made for {len(tracker.models)} model(s) but was called with {len(listed)}; {advice}"
+        )
+    return listed
+
+
 class DeadUnitTracker:
     """Count the dead ReLU units of each model at initialisation and after every ``every`` epochs.
 
@@ -78,12 +89,7 @@ class DeadUnitTracker:
 
     def __call__(self, epoch: int, models: Autoencoder | Sequence[Autoencoder]) -> None:
         """Count dead units after ``epoch`` (called by ``fit``/``fit_many``)."""
-        models = _as_list(models, "DeadUnitTracker")
-        if len(models) != len(self.models):
-            raise ValueError(
-                f"the tracker was made for {len(self.models)} model(s) but was called with {len(models)}; "
-                "make one tracker per fit/fit_many call, with the same models."
-            )
+        models = _called_models(self, models, "make one tracker per fit/fit_many call, with the same models.")
         if epoch % self.every == 0:
             self._count(epoch, models)
 
@@ -158,12 +164,7 @@ class EvaluationTracker:
 
     def __call__(self, epoch: int, models: Autoencoder | Sequence[Autoencoder]) -> None:
         """Evaluate after ``epoch`` of the current fit call (called by ``fit``/``fit_many``)."""
-        models = _as_list(models, "EvaluationTracker")
-        if len(models) != len(self.models):
-            raise ValueError(
-                f"the tracker was made for {len(self.models)} model(s) but was called with {len(models)}; "
-                "pass the same models to every fit call that uses this tracker."
-            )
+        models = _called_models(self, models, "pass the same models to every fit call that uses this tracker.")
         if epoch == 1:
             self._offset = self._last
         self._last = self._offset + epoch

@@ -23,6 +23,31 @@ def new_axes(width: float = 6.0, height: float = 3.8) -> Axes:
     return ax
 
 
+def finish_axes(
+    ax: Axes,
+    xlabel: str | None,
+    ylabel: str,
+    title: str | None = None,
+    logy: bool = False,
+    grid_axis: str = "both",
+    legend: Mapping[str, object] | None = None,
+) -> Axes:
+    """Give ``ax`` the book's finish and return it: axis labels (with units), an optional title,
+    an optional log y scale, a small legend (``legend`` adds or overrides its options) and a
+    light grid (on ``grid_axis``).
+    """
+    if logy:
+        ax.set_yscale("log")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(**{"fontsize": "small", **(legend or {})})
+    ax.grid(True, axis=grid_axis, alpha=0.3)
+    return ax
+
+
 def loss_curves(
     histories: Mapping[str, History],
     floor: float | None = None,
@@ -40,15 +65,7 @@ def loss_curves(
         units = LOSS_UNITS.get(history.loss_name, units)
     if floor is not None:
         ax.axhline(floor, color="black", linestyle="--", linewidth=1, label=f"{floor_label} = {floor:.4f}")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"training {units}")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", f"training {units}", title, logy=logy)
 
 
 def singular_value_plot(values: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
@@ -57,12 +74,7 @@ def singular_value_plot(values: Mapping[str, np.ndarray], ax: Axes | None = None
     for label, s in values.items():
         ax.plot(np.arange(1, len(s) + 1), s, marker=".", label=label)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="identity (all 1)")
-    ax.set_yscale("log")
-    ax.set_xlabel("index (largest first)")
-    ax.set_ylabel("singular value of end-to-end map")
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, "index (largest first)", "singular value of end-to-end map", logy=True)
 
 
 # --- The BCE chapters (aebook.bce) ---------------------------------------------------------
@@ -120,11 +132,7 @@ def sigmoid_fits(
         with torch.no_grad():
             p = model(rows.to(next(model.parameters()).dtype))[:, feature].double().numpy()
         ax.scatter(rows[:, feature].double().numpy(), p, s=3, color=f"C{i}", alpha=0.5, label=label)
-    ax.set_xlabel(f"target t (feature {feature})")
-    ax.set_ylabel("reconstruction p")
-    ax.legend(fontsize="small", markerscale=3)
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, f"target t (feature {feature})", "reconstruction p", legend={"markerscale": 3})
 
 
 def minima_per_target(t: np.ndarray, minima: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
@@ -134,11 +142,7 @@ def minima_per_target(t: np.ndarray, minima: Mapping[str, np.ndarray], ax: Axes 
     for label, values in minima.items():
         ax.plot(t, np.asarray(values, dtype=np.float64), label=label)
     ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.set_xlabel("target t")
-    ax.set_ylabel("minimum loss per element (nats; MSE: per element)")
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, "target t", "minimum loss per element (nats; MSE: per element)")
 
 
 def logit_sweeps(sweeps: Sequence[LogitSweep], threshold: float | None = None) -> np.ndarray:
@@ -193,12 +197,7 @@ def reported_vs_true(traces: Mapping[str, Trace], wall: float | None = None, ax:
         ax.plot(trace.epoch, reported, color=f"C{i}", linestyle="--", label=f"{label}: reported in training")
     if wall is not None:
         ax.axhline(wall, color="black", linestyle=":", linewidth=1, label=f"float32 gradient wall = {wall:.3g}")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("BCE (nats per element)")
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", "BCE (nats per element)", logy=True)
 
 
 # --- The deep leaky-ReLU grid (aebook.grid) --------------------------------------------------
@@ -226,14 +225,8 @@ def grid_excess_curves(cells: Sequence[GridCell], ax: Axes | None = None, title:
                 label=f"{cell.label}, {cell.architecture}")
         if curves.shape[0] > 1:
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.12, linewidth=0)
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss − floor\n(MSE per element, or nats per element)")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="x-small", ncol=2)
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", "training loss − floor\n(MSE per element, or nats per element)", title,
+                       logy=True, legend={"fontsize": "x-small", "ncol": 2})
 
 
 def grid_strip(cells: Sequence[GridCell], value: str = "excess", ax: Axes | None = None,
@@ -256,14 +249,9 @@ def grid_strip(cells: Sequence[GridCell], value: str = "excess", ax: Axes | None
         marker = _ARCH_STYLES.get(cell.architecture, ("-", "o"))[1]
         ax.scatter(xs, values, marker=marker, color=f"C{a}", s=22, label=cell.architecture if g == 0 else None)
     ax.set_xticks(range(len(groups)), [f"{loss.upper()} / {data}" for loss, data in groups])
-    ax.set_yscale("log")
-    ax.set_ylabel("final loss − floor\n(MSE or nats per element)" if value == "excess"
-                  else "reconstruction MSE per element")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small", title="architecture", title_fontsize="small")
-    ax.grid(True, which="major", axis="y", alpha=0.3)
-    return ax
+    ylabel = "final loss − floor\n(MSE or nats per element)" if value == "excess" else "reconstruction MSE per element"
+    return finish_axes(ax, None, ylabel, title, logy=True, grid_axis="y",
+                       legend={"title": "architecture", "title_fontsize": "small"})
 
 
 def dead_unit_curves(cells: Sequence[GridCell], ax: Axes | None = None, title: str | None = None) -> Axes:
@@ -284,13 +272,8 @@ def dead_unit_curves(cells: Sequence[GridCell], ax: Axes | None = None, title: s
         for i, fraction in enumerate(cell.dead.fraction):
             ax.plot(cell.dead.epochs, 100 * fraction, color=colour, linestyle=style, alpha=0.7, linewidth=1,
                     label=f"{cell.architecture}, {cell.label}" if i == 0 else None)
-    ax.set_xlabel("epoch (0 = initialisation)")
-    ax.set_ylabel("units that never fire (% of hidden units)")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="x-small")
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch (0 = initialisation)", "units that never fire (% of hidden units)", title,
+                       legend={"fontsize": "x-small"})
 
 
 def grid_panels(draw: Callable[..., Axes], panels: Mapping[str, Sequence[GridCell]], width: float = 5.5,
@@ -333,13 +316,7 @@ def floors_vs_k(
     if logy:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("encoding dim k")
-    ax.set_ylabel("reconstruction MSE per element")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "encoding dim k", "reconstruction MSE per element", title)
 
 
 def scree(
@@ -364,15 +341,8 @@ def scree(
         ax.axhspan(band[0], band[1], color="grey", alpha=0.2, label=band_label)
     for i, (label, value) in enumerate((lines or {}).items()):
         ax.axhline(value, color="black", linestyle=["--", ":", "-."][i % 3], linewidth=1, label=label)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("principal direction (largest variance first)")
-    ax.set_ylabel("covariance eigenvalue (variance)")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "principal direction (largest variance first)", "covariance eigenvalue (variance)", title,
+                       logy=logy)
 
 
 def relative_gap_curves(
@@ -395,14 +365,7 @@ def relative_gap_curves(
             ax.axhline(tolerances[label], color=f"C{i}", linestyle=":", linewidth=1)
     for end in phase_ends:
         ax.axvline(end, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("(loss - floor) / floor")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", "(loss - floor) / floor", title, logy=True)
 
 
 def dead_units_over_training(
@@ -419,16 +382,10 @@ def dead_units_over_training(
     ax = ax or new_axes()
     for label, total in totals.items():
         ax.plot(np.asarray(epochs), np.asarray(total), marker=".", label=label)
-    ax.set_xlabel("epoch (0 = initialisation)")
-    ax.set_ylabel(f"dead units (of {units})")
     ax.set_ylim(bottom=0)
     right = ax.secondary_yaxis("right", functions=(lambda v: 100 * v / units, lambda p: p * units / 100))
     right.set_ylabel("dead units (%)")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch (0 = initialisation)", f"dead units (of {units})", title)
 
 
 def reconstruction_map(
@@ -479,15 +436,7 @@ def epoch_series(
         if values.ndim != 1 or len(values) == 0:
             raise ValueError(f"series {label!r} must be a non-empty 1-D sequence with one value per epoch.")
         ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", ylabel, title, logy=logy)
 
 
 def excess_curves(
@@ -504,11 +453,5 @@ def excess_curves(
     for label, values in excess.items():
         values = np.asarray(values, dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss − floor\n(nats per element for BCE, MSE per element)")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return finish_axes(ax, "epoch", "training loss − floor\n(nats per element for BCE, MSE per element)", title,
+                       logy=True)

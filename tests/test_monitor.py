@@ -97,3 +97,15 @@ def test_evaluation_tracker_relative_gap_needs_a_floor():
         EvaluationTracker(x, "l1", aebook.Autoencoder(3, 3))
     with pytest.raises(ValueError, match="made for 1"):
         tracker(1, [aebook.Autoencoder(3, 3), aebook.Autoencoder(3, 3)])
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, models: DeadUnitTracker(x, models),
+    lambda x, models: EvaluationTracker(x, "mse", models),
+], ids=["DeadUnitTracker", "EvaluationTracker"])
+def test_a_tracker_refuses_a_call_with_other_models(make):
+    x = aebook.data.uniform(64, 3, seed=0)
+    models = [aebook.Autoencoder(3, 3, hidden=(4,), activation="relu", seed=s) for s in (0, 1)]
+    tracker = make(x, models)
+    with pytest.raises(ValueError, match=r"made for 2 model\(s\) but was called with 1"):
+        tracker(1, models[:1])
