@@ -1,7 +1,7 @@
-"""``python -m aebook``: see ``aebook.cli``."""
+"""``python -m aebook``: the command line of ``aebook.diagnose``."""
 
 import sys
 
-from .cli import main
+from .diagnose import main
 
 sys.exit(main())

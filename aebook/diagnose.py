@@ -1,4 +1,4 @@
-"""Diagnose data (and a trained model) before blaming the optimiser.
+"""Diagnose: data (and a trained model) before blaming the optimiser, in Python and from the command line.
 
 * ``load_array(path)`` reads a ``.npy`` or ``.csv`` file into a 2-D float array, or raises a
   ValueError that says what is wrong with the file.
@@ -8,11 +8,17 @@
 * ``diagnose_model(model, x, loss)`` splits a trained model's loss into floor and excess and adds
   its reconstruction MSE, explained variance and dead ReLU units; ``markdown_table`` lays
   several out side by side.
+* ``main``: ``python -m aebook diagnose DATA.npy|DATA.csv --loss bce|mse [--encoding-dim K]``
+  prints ``diagnose``'s report. Bad input (a missing or unreadable file, an unknown extension,
+  non-numeric data, NaN, an array that is not 2-D, BCE on values outside [0, 1]) ends with exit
+  status 2 and one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +26,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._validation import as_data_tensor, check_unit_interval
-from .diagnostics import dead_units
+from .data import as_data_tensor, check_unit_interval
 from .evaluate import evaluate
-from .floors import bce_floor, covariance_eigenvalues
+from .floors import bce_floor, covariance_eigenvalues, marchenko_pastur_floor
 from .losses import BCE_LOSSES, check_loss_name
-from .models import Autoencoder
-from .spectrum import marchenko_pastur_floor
+from .models import Autoencoder, dead_units
 
-__all__ = ["Diagnosis", "ModelDiagnosis", "diagnose", "diagnose_model", "load_array", "markdown_table",
-           "mse_with_error"]
+__all__ = ["Diagnosis", "ModelDiagnosis", "diagnose", "diagnose_model", "load_array", "main", "markdown_table"]
 
 SUFFIXES = (".npy", ".csv")
 
@@ -314,25 +317,6 @@ def diagnose_model(model: Autoencoder, x: torch.Tensor, loss: str) -> ModelDiagn
                           explained_variance=explained, dead=dead, units=units, activation=model.activation)
 
 
-@torch.no_grad()
-def mse_with_error(model: Autoencoder, x: torch.Tensor) -> tuple[float, float]:
-    """Return the reconstruction MSE per element of ``model`` on ``x`` and its standard error.
-
-    The rows are taken as independent draws: the standard error is the standard deviation of the
-    per-row mean squared error divided by ``sqrt(n_rows)``. Use it on held-out data to tell a
-    real difference between two models from sampling noise. Both values are in MSE per element.
-    """
-    x = as_data_tensor(x)
-    if x.shape[1] != model.n_features:
-        raise ValueError(f"x has {x.shape[1]} features but the model expects {model.n_features}.")
-    if x.shape[0] < 2:
-        raise ValueError("mse_with_error needs at least 2 rows to estimate a standard error.")
-    param = next(model.parameters())
-    recon = model(x.to(device=param.device, dtype=param.dtype)).double().cpu()
-    per_row = ((recon - x.double()) ** 2).mean(dim=1)
-    return float(per_row.mean()), float(per_row.std() / x.shape[0] ** 0.5)
-
-
 def markdown_table(rows: Mapping[str, ModelDiagnosis], digits: int = 4) -> str:
     """Return a Markdown table with one row per labelled ``ModelDiagnosis`` (values rounded to ``digits``)."""
     if not rows:
@@ -346,3 +330,46 @@ def markdown_table(rows: Mapping[str, ModelDiagnosis], digits: int = 4) -> str:
         values = " | ".join(f"{v:.{digits}f}" for v in (r.loss, r.floor, r.excess, r.mse))
         lines.append(f"| {label} | {r.loss_name.upper()} | {values} | {100 * r.explained_variance:.1f}% | {dead} |")
     return "\n".join(lines)
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+PROG = "python -m aebook"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m aebook``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Tools from the book 'Why doesn't my autoencoder reach zero loss?'.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    diag = commands.add_parser(
+        "diagnose",
+        help="print the lowest loss an autoencoder can reach on your data, and what it means",
+        description=(
+            "Print, for the data in FILE: its shape and value range, whether BCE applies (values in "
+            "[0, 1]? binary?), the BCE entropy floor, the PCA floor for a few encoding dims (or the one "
+            "given), and a one-line reading of each."
+        ),
+    )
+    diag.add_argument("file", metavar="FILE", help="a .npy file (numpy.save) or a .csv file of numbers, "
+                      "rows = samples, columns = features; one header row is allowed in a .csv")
+    diag.add_argument("--loss", required=True, choices=("bce", "mse"), help="the loss your model is trained with")
+    diag.add_argument("--encoding-dim", type=int, metavar="K", action="append", dest="encoding_dims",
+                      help="width of your code layer (repeat for several); default: a few between 1 and d - 1")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        data = load_array(args.file)
+        report = diagnose(data, loss=args.loss, encoding_dims=args.encoding_dims).report()
+    except ValueError as err:
+        print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0

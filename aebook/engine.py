@@ -1,4 +1,4 @@
-"""The batched training engine behind ``fit`` and ``fit_many``.
+"""Engine: the batched forward, backward and Adam step behind ``fit`` and ``fit_many``.
 
 K autoencoders of one architecture are trained side by side as one computation: their weights
 live in a single ``(K, P)`` buffer, every layer is a batched matmul over the K members, and the
@@ -21,7 +21,6 @@ import torch.nn.functional as F
 from .models import Autoencoder
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's defaults in PyTorch
-_BCE_EPSILON = 1e-12  # the clamp in PyTorch's binary_cross_entropy backward
 
 
 @dataclass
@@ -103,31 +102,6 @@ class StackedAutoencoders:
             if i > 0:
                 grad = self._act_grad(pre[i - 1], torch.bmm(grad, layer.weight))
         return torch.cat(pieces[::-1], dim=1)
-
-
-def loss_and_grad(
-    name: str, output: str, logits: torch.Tensor, target: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return each member's mean loss per element ``(K,)`` and the gradient with respect to the logits.
-
-    The gradients are those autograd gives for ``aebook.losses.loss_function(name, output)``.
-    """
-    per_member = target[0].numel()
-    if name == "bce":
-        loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(dim=(1, 2))
-        return loss, (torch.sigmoid(logits) - target) / per_member
-    if name == "bce_prob":
-        p = torch.sigmoid(logits)
-        loss = F.binary_cross_entropy(p, target, reduction="none").mean(dim=(1, 2))
-        slope = p * (1 - p)
-        grad = (p - target) / slope.clamp_min(_BCE_EPSILON) * slope
-        return loss, grad / per_member
-    if output == "sigmoid":
-        p = torch.sigmoid(logits)
-        diff = p - target
-        return diff.square().mean(dim=(1, 2)), diff * (2.0 / per_member) * p * (1 - p)
-    diff = logits - target
-    return diff.square().mean(dim=(1, 2)), diff * (2.0 / per_member)
 
 
 class Adam:

@@ -1,15 +1,24 @@
-"""Evaluate a trained model on data: its loss, the floor under it and the excess over the floor."""
+"""Evaluate: a model's loss on data, the floor under it and the excess over the floor, now or as it trains.
+
+``evaluate`` judges a model once; ``fit_traced`` and ``DeadUnitTracker`` watch it during training
+(both use ``aebook.Recorder``, the one per-epoch mechanism of ``aebook.train``).
+"""
 
 from __future__ import annotations
 
+import copy
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from .data import as_data_tensor, check_unit_interval, check_width
 from .floors import loss_floor
-from .losses import check_loss_name, loss_function
-from .models import Autoencoder
-from .train import prepare_training_data
+from .losses import BCE_LOSSES, check_loss_name, loss_function
+from .models import Autoencoder, dead_units
+from .train import History, Recorder, fit
 
 
 @dataclass(frozen=True)
@@ -30,10 +39,19 @@ class Evaluation:
 
 
 @torch.no_grad()
-def evaluate(model: Autoencoder, x: torch.Tensor, loss: str = "bce", batch_size: int = 8192) -> Evaluation:
-    """Return the ``Evaluation`` of ``model`` on ``x`` for ``loss``, accumulated in float64."""
+def evaluate(model: Autoencoder, x: torch.Tensor, loss: str = "bce", batch_size: int = 8192,
+             floor: float | None = None) -> Evaluation:
+    """Return the ``Evaluation`` of ``model`` on ``x`` for ``loss``, accumulated in float64.
+
+    ``floor`` is the floor of ``loss`` on ``x`` when the caller has it already (it depends on the
+    data and the code width only, and a PCA floor costs an eigendecomposition); by default it is
+    computed with ``aebook.floors.loss_floor``.
+    """
     check_loss_name(loss, model.output)
-    x = prepare_training_data(x, loss, model.n_features)
+    x = as_data_tensor(x)
+    check_width(x, model.n_features)
+    if loss in BCE_LOSSES:
+        check_unit_interval(x)
     loss_fn = loss_function(loss, model.output)
     was_training = model.training
     model.eval()
@@ -48,10 +66,180 @@ def evaluate(model: Autoencoder, x: torch.Tensor, loss: str = "bce", batch_size:
         total_sq += ((recon.double() - batch.double()) ** 2).sum().cpu()
     model.train(was_training)
     mean_loss = float(total_loss / x.numel())
-    floor = loss_floor(x, loss, model.encoding_dim)
+    if floor is None:
+        floor = loss_floor(x, loss, model.encoding_dim)
     return Evaluation(loss=mean_loss, floor=floor, excess=mean_loss - floor, mse=float(total_sq / x.numel()))
 
 
 def excess(model: Autoencoder, x: torch.Tensor, loss: str = "bce") -> float:
     """Return the model's loss on ``x`` minus the floor for that loss (nats or MSE per element)."""
     return evaluate(model, x, loss).excess
+
+
+class DeadUnitTracker(Recorder):
+    """Count the dead ReLU units of each model at initialisation and after every ``every`` epochs.
+
+    A ``Recorder`` whose measure is ``aebook.models.dead_units(model, x)``: a unit is dead when its
+    pre-activation is <= 0 on every row of ``x``. Pass it as ``on_epoch=`` to ``aebook.fit`` or
+    ``aebook.fit_many``::
+
+        tracker = DeadUnitTracker(x, models)          # counts at epoch 0 (the initialisation)
+        aebook.fit_many(models, x, ..., on_epoch=tracker)
+        tracker.total                                  # (n_models, n_counts) dead units
+
+    Args:
+        x: the data the units are judged on, shape ``(n_samples, n_features)``.
+        models: the models that will be trained, in ``fit_many``'s order (or one model for ``fit``).
+        every: count after every ``every``-th epoch only (each count is one forward pass over ``x``).
+
+    Attributes:
+        epochs: the epochs at which counts were taken, starting with 0 (before training).
+        width: the number of units in each activation layer.
+    """
+
+    def __init__(self, x: torch.Tensor, models: Autoencoder | Sequence[Autoencoder], every: int = 1) -> None:
+        self.x = as_data_tensor(x)
+        for model in [models] if isinstance(models, Autoencoder) else list(models):
+            if isinstance(model, Autoencoder):
+                check_width(self.x, model.n_features)
+                if model.activation == "linear":
+                    raise ValueError(
+                        "DeadUnitTracker needs models with activation='relu' or 'leaky_relu'; a linear model "
+                        "has no units that can die."
+                    )
+        self.width: tuple[int, ...] = ()
+        super().__init__(self._count, models, every)
+
+    def _count(self, model: Autoencoder) -> tuple[int, ...]:
+        counted = dead_units(model, self.x)
+        self.width = counted.width
+        return counted.dead
+
+    @property
+    def dead(self) -> np.ndarray:
+        """Dead units per model, count and layer: an int array ``(n_models, n_counts, n_layers)``."""
+        return np.array(self.values, dtype=np.int64).transpose(1, 0, 2)
+
+    @property
+    def total(self) -> np.ndarray:
+        """Dead units over all layers per model and count: an int array ``(n_models, n_counts)``."""
+        return self.dead.sum(axis=2)
+
+    @property
+    def fraction(self) -> np.ndarray:
+        """Dead units as a fraction of all units per model and count, ``(n_models, n_counts)``."""
+        return self.total / sum(self.width)
+
+    def first_epoch_reaching(self, share: float) -> list[int | None]:
+        """Return, per model, the first counted epoch by which ``share`` of its final dead units were dead.
+
+        ``share=0.5`` gives the epoch by which half of the units that end up dead had died; ``None``
+        for a model with no dead units at the end.
+        """
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"share must be in (0, 1], got {share!r}.")
+        out: list[int | None] = []
+        for totals in self.total:
+            final = totals[-1]
+            if final == 0:
+                out.append(None)
+                continue
+            reached = np.flatnonzero(totals >= share * final)
+            out.append(self.epochs[int(reached[0])])
+        return out
+
+
+@dataclass
+class Trace:
+    """A training run with the model evaluated after every epoch.
+
+    Attributes:
+        epoch: epochs 1, 2, ..., n (int array).
+        reported: the per-epoch mean training loss as ``fit`` reported it (``history.loss``):
+            float32 arithmetic, averaged over the epoch's batches while the model changed.
+        loss: the loss of the model at the end of each epoch on all of ``x`` (``aebook.evaluate``;
+            BCE in nats per element on the logit scale for ``"bce"``/``"bce_prob"`` runs).
+        floor: the floor of that loss on ``x`` (the entropy floor for BCE), one number.
+        excess: ``loss - floor`` per epoch.
+        mse: the reconstruction MSE per element at the end of each epoch.
+        saturated: per epoch, the fraction of elements whose float32 prediction is exactly 0.0
+            or 1.0 (the sigmoid has rounded to its limit); NaN unless traced with ``saturation=True``.
+        exact: whether ``loss`` was evaluated on a float64 copy of the model.
+        history: the ``History`` that ``fit`` returned.
+    """
+
+    epoch: np.ndarray
+    reported: np.ndarray
+    loss: np.ndarray
+    floor: float
+    excess: np.ndarray
+    mse: np.ndarray
+    saturated: np.ndarray
+    exact: bool
+    history: History
+
+    @property
+    def final(self) -> float:
+        """The loss of the trained model (last entry of ``loss``)."""
+        return float(self.loss[-1])
+
+
+def fit_traced(
+    model: Autoencoder,
+    x: torch.Tensor,
+    loss: str = "bce",
+    exact: bool = True,
+    saturation: bool = False,
+    **fit_kwargs,
+) -> Trace:
+    """Train ``model`` with ``aebook.fit`` and return a ``Trace`` of its loss, floor, excess and MSE per epoch.
+
+    Args:
+        model: the autoencoder; trained in place.
+        x: the data (input and target).
+        loss: the training loss, ``"mse"``, ``"bce"`` or ``"bce_prob"``. The traced ``loss`` is the
+            same quantity, except that both BCE forms are evaluated on the logit scale (``"bce"``),
+            which is the exact value of the BCE.
+        exact: evaluate a float64 copy of the model after every epoch (the true loss of the
+            float32 weights, without float32 round-off); ``False`` evaluates the float32 model,
+            which is faster and loses only round-off of order 1e-7 relative.
+        saturation: also record, per epoch, the fraction of float32 predictions that are exactly
+            0.0 or 1.0 (one more forward pass per epoch); otherwise ``Trace.saturated`` is all NaN.
+        **fit_kwargs: passed to ``aebook.fit`` (``lr``, ``batch_size``, ``epochs``, ``seed``, ...).
+
+    Returns:
+        A ``Trace``; nats per element for BCE, MSE per element for ``"mse"``.
+
+    Raises:
+        ValueError: for anything ``aebook.fit`` refuses, or if ``fit_kwargs`` has ``on_epoch``.
+    """
+    check_loss_name(loss, model.output)
+    if "on_epoch" in fit_kwargs:
+        raise ValueError("fit_traced sets on_epoch itself; call aebook.fit directly to pass your own.")
+    measured = "bce" if loss in BCE_LOSSES else loss
+    floor = loss_floor(as_data_tensor(x), measured, model.encoding_dim)
+
+    def measure(current: Autoencoder) -> tuple[float, float, float]:
+        judged = copy.deepcopy(current).double() if exact else current
+        result = evaluate(judged, x, measured, floor=floor)
+        saturated = math.nan
+        if saturation:
+            with torch.no_grad():
+                p = current(x) if current.output == "sigmoid" else None
+            saturated = float(((p == 0) | (p == 1)).double().mean()) if p is not None else 0.0
+        return result.loss, result.mse, saturated
+
+    recorder = Recorder(measure, model, before_training=False)
+    history = fit(model, x, loss=loss, on_epoch=recorder, **fit_kwargs)
+    values = np.array([row[0] for row in recorder.values], dtype=np.float64).reshape(-1, 3)
+    return Trace(
+        epoch=np.arange(1, len(values) + 1),
+        reported=history.loss.copy(),
+        loss=values[:, 0],
+        floor=floor,
+        excess=values[:, 0] - floor,
+        mse=values[:, 1],
+        saturated=values[:, 2],
+        exact=bool(exact),
+        history=history,
+    )

@@ -1,16 +1,34 @@
-"""Analytic floors: the lowest loss any model can reach on given data.
+"""Floors: the lowest loss a model can reach on given data, computed without training.
 
 * ``bce_floor``: BCE(t, p) = H(t) + KL(Bern(t) || Bern(p)) >= H(t), so the mean binary entropy
   of the targets is the minimum of the mean BCE, reached only when the prediction equals the target.
 * ``pca_floor``: with an encoding of width k, no linear autoencoder can beat the PCA
-  reconstruction error (Eckart-Young; Baldi & Hornik, 1989).
+  reconstruction error (Eckart-Young; Baldi & Hornik, 1989). ``marchenko_pastur_floor`` predicts
+  that floor for a finite sample of iid data, ``population_floor`` for the population.
+* ``best_sigmoid_affine``: the lowest BCE excess over the entropy floor that a per-feature
+  ``sigmoid(a t + b)`` reaches on ``U(0, 1)`` data (``expect_uniform`` integrates over ``t``).
 """
 
 from __future__ import annotations
 
-import torch
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from ._validation import as_data_tensor, check_more_rows_than_columns, check_unit_interval
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import (
+    as_data_tensor,
+    as_float64,
+    check_encoding_dim,
+    check_more_rows_than_columns,
+    check_positive_int,
+    check_unit_interval,
+)
+from .losses import BCE_LOSSES, check_loss_name
 
 
 def binary_entropy(t: torch.Tensor) -> torch.Tensor:
@@ -48,11 +66,7 @@ def pca_floor(x: torch.Tensor, k: int) -> float:
     x = as_data_tensor(x)
     check_more_rows_than_columns(x)
     d = x.shape[1]
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= d:
-        raise ValueError(
-            f"encoding dim k must be an integer in [0, d] = [0, {d}], got {k!r}; "
-            "a code wider than the data cannot lose anything, so its floor is pca_floor(x, d) = 0."
-        )
+    k = check_encoding_dim(k, d)
     eigenvalues = covariance_eigenvalues(x)
     return float(eigenvalues[k:].sum() / d)
 
@@ -64,8 +78,6 @@ def loss_floor(x: torch.Tensor, loss: str, encoding_dim: int | None = None) -> f
     PCA floor when ``encoding_dim`` is given and smaller than the width of ``x``, else 0. The
     PCA floor bounds linear models exactly; for non-linear ones it is the linear benchmark.
     """
-    from .losses import BCE_LOSSES, check_loss_name
-
     check_loss_name(loss)
     if loss in BCE_LOSSES:
         return bce_floor(x)
@@ -73,3 +85,211 @@ def loss_floor(x: torch.Tensor, loss: str, encoding_dim: int | None = None) -> f
     if encoding_dim is None or encoding_dim >= x.shape[1]:
         return 0.0
     return pca_floor(x, encoding_dim)
+
+
+# --- the best sigmoid(affine) reconstruction of U(0, 1) data ------------------------------------
+
+
+def bce_logits64(t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Return ``t softplus(-z) + (1 - t) softplus(z)`` (= ``softplus(z) - t z``) without cancellation."""
+    return t * F.softplus(-z) + (1 - t) * F.softplus(z)
+
+
+def check_targets(t: torch.Tensor, name: str = "t") -> torch.Tensor:
+    if t.numel() and (float(t.min()) < 0.0 or float(t.max()) > 1.0):
+        raise ValueError(
+            f"{name} must lie in [0, 1] (it is a BCE target), but it spans [{float(t.min()):.4g}, "
+            f"{float(t.max()):.4g}]; rescale the data to [0, 1] or use loss='mse'."
+        )
+    return t
+
+
+@functools.lru_cache(maxsize=8)
+def _uniform_nodes(nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the quadrature nodes ``t`` in (0, 1) and weights of ``expect_uniform`` (cached: costly to make)."""
+    u, w = np.polynomial.legendre.leggauss(nodes)
+    u = torch.tensor((u + 1) / 2, dtype=torch.float64)
+    w = torch.tensor(w / 2, dtype=torch.float64)
+    return torch.sin(math.pi * u / 2) ** 2, w * (math.pi / 2) * torch.sin(math.pi * u)
+
+
+def expect_uniform(f: Callable[[torch.Tensor], torch.Tensor], nodes: int = 512) -> float:
+    """Return ``E[f(t)]`` for ``t ~ U(0, 1)``, by Gauss-Legendre quadrature in float64.
+
+    The substitution ``t = sin(pi u / 2)**2`` clusters the nodes at both ends, so integrands
+    with logarithmic end-point singularities (entropies, log densities) converge fast: with
+    the default 512 nodes, ``E[H(t)] = 1/2`` comes out exact to about 1e-12. ``f`` receives a
+    float64 tensor of ``nodes`` values strictly inside (0, 1) and must return one value per node.
+    """
+    t, weights = _uniform_nodes(check_positive_int(nodes, "nodes"))
+    t, weights = t.clone(), weights.clone()
+    values = torch.as_tensor(f(t), dtype=torch.float64)
+    if values.shape != t.shape:
+        raise ValueError(f"f must return one value per node (shape {tuple(t.shape)}), got {tuple(values.shape)}.")
+    return float((weights * values).sum())
+
+
+def bernoulli_kl(t: object, logits: object) -> torch.Tensor:
+    """Return ``KL(Bern(t) || Bern(sigmoid(logits)))`` elementwise, in nats, in float64.
+
+    This is the excess of one BCE term over its floor: ``BCE(t, p) = H(t) + KL(Bern(t) || Bern(p))``
+    with ``p = sigmoid(logits)``. It is computed in float64 as ``t softplus(-z) + (1 - t) softplus(z)
+    - H(t)``, and is zero exactly where ``sigmoid(z) = t``. ``t`` and ``logits`` broadcast.
+
+    Raises:
+        ValueError: if a target lies outside [0, 1] or a value is not finite.
+    """
+    t = check_targets(as_float64(t, "t"))
+    z = as_float64(logits, "logits")
+    return bce_logits64(t, z) - binary_entropy(t)
+
+
+@dataclass(frozen=True)
+class SigmoidAffineOptimum:
+    """The best per-feature model ``p = sigmoid(slope * t + bias)`` for ``t ~ U(0, 1)`` under BCE.
+
+    Attributes:
+        slope: the optimal ``a`` (per unit of ``t``).
+        bias: the optimal ``b``; it equals ``-slope / 2``.
+        excess: the smallest expected excess ``E[BCE] - E[H(t)]`` of the class, nats per element.
+        mse: the reconstruction MSE per element of that model, ``E[(p - t)^2]``.
+        excess_sd: the standard deviation of the per-element excess under that model, in nats;
+            divided by ``sqrt(n_elements)`` it is the sampling error of a measured mean excess.
+        cross_weight_cost: the second-order increase of the excess, in nats, per unit of summed
+            squared cross-feature weight (``sum_k c_k**2``): ``E[sigmoid'(z)] / 24``.
+    """
+
+    slope: float
+    bias: float
+    excess: float
+    mse: float
+    excess_sd: float
+    cross_weight_cost: float
+
+
+def best_sigmoid_affine(nodes: int = 512, tol: float = 1e-13) -> SigmoidAffineOptimum:
+    """Return the ``SigmoidAffineOptimum``: the lowest BCE excess a per-feature sigmoid(affine) reaches.
+
+    The expected BCE ``E[softplus(z) - t z]`` with ``z = a t + b`` is convex in ``(a, b)``, and the
+    problem is symmetric under ``t -> 1 - t, z -> -z``, which maps ``(a, b)`` to ``(a, -a - b)``. The
+    average of a minimiser and its mirror image is again a minimiser, so one lies on ``b = -a/2``,
+    and a 1-D Newton iteration in ``a`` (float64, expectations by ``expect_uniform``) finds it.
+    """
+    if not (isinstance(tol, (int, float)) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+
+    def moments(a: float) -> tuple[float, float]:
+        def grad(t: torch.Tensor) -> torch.Tensor:
+            s = t - 0.5
+            return s * (torch.sigmoid(a * s) - t)
+
+        def curv(t: torch.Tensor) -> torch.Tensor:
+            s = t - 0.5
+            p = torch.sigmoid(a * s)
+            return s * s * p * (1 - p)
+
+        return expect_uniform(grad, nodes), expect_uniform(curv, nodes)
+
+    a = 4.0  # the slope at which sigmoid(a (t - 1/2)) has slope 1 at t = 1/2
+    for _ in range(100):
+        g, h = moments(a)
+        step = g / h
+        a -= step
+        if abs(step) < tol * max(1.0, abs(a)):
+            break
+    else:  # pragma: no cover - Newton on a smooth convex 1-D function converges in a few steps
+        raise RuntimeError("Newton iteration for the best slope did not converge.")
+
+    def kl(t: torch.Tensor) -> torch.Tensor:
+        return bernoulli_kl(t, a * (t - 0.5))
+
+    excess = expect_uniform(kl, nodes)
+    second = expect_uniform(lambda t: kl(t) ** 2, nodes)
+    mse = expect_uniform(lambda t: (torch.sigmoid(a * (t - 0.5)) - t) ** 2, nodes)
+    slope_at = expect_uniform(lambda t: torch.sigmoid(a * (t - 0.5)) * (1 - torch.sigmoid(a * (t - 0.5))), nodes)
+    return SigmoidAffineOptimum(
+        slope=a,
+        bias=-a / 2,
+        excess=excess,
+        mse=mse,
+        excess_sd=math.sqrt(max(second - excess**2, 0.0)),
+        cross_weight_cost=slope_at / 24,
+    )
+
+
+# --- the PCA floor of a finite sample of iid data (Marchenko-Pastur) ---------------------------
+
+
+def _check_sample(n: int, d: int, variance: float) -> tuple[int, int, float]:
+    n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
+    if n <= d + 1:
+        raise ValueError(
+            f"the Marchenko-Pastur prediction needs more rows than columns (n > d + 1), got n={n}, d={d}; "
+            "with n <= d the sample covariance is singular. Use more rows."
+        )
+    if not (np.isfinite(variance) and variance > 0):
+        raise ValueError(f"variance must be a positive number, got {variance!r}.")
+    return n, d, float(variance)
+
+
+def _mp_centred(n: int, d: int, variance: float) -> tuple[float, float]:
+    """Return the effective ``(g, scale)``: centring costs one row; the 1/n normalisation rescales."""
+    n_eff = n - 1
+    return d / n_eff, variance * n_eff / n
+
+
+def marchenko_pastur_edges(n: int, d: int, variance: float) -> tuple[float, float]:
+    """Return the ends ``(lowest, highest)`` of the predicted eigenvalue range of the 1/n covariance.
+
+    ``variance`` is the variance of each iid feature (1/12 for ``U(0, 1)``); the edges are in the
+    same units: ``variance * (1 -/+ sqrt(d / n))**2``, with ``n - 1`` for ``n`` because the data
+    is centred. Raises a ValueError unless ``n > d + 1`` and ``variance > 0``.
+    """
+    n, d, variance = _check_sample(n, d, variance)
+    g, scale = _mp_centred(n, d, variance)
+    return scale * (1 - np.sqrt(g)) ** 2, scale * (1 + np.sqrt(g)) ** 2
+
+
+def marchenko_pastur_eigenvalues(n: int, d: int, variance: float, grid: int = 20_001) -> np.ndarray:
+    """Return the ``d`` predicted eigenvalues of the 1/n sample covariance, largest first.
+
+    They are the Marchenko-Pastur quantiles at ``(i - 1/2) / d``, ``i = 1..d``: where the ``d``
+    sample eigenvalues of iid data with per-feature ``variance`` fall on average, for large ``n``
+    and ``d``. Units: those of ``variance`` (e.g. squared data units).
+    """
+    n, d, variance = _check_sample(n, d, variance)
+    g, scale = _mp_centred(n, d, variance)
+    lo, hi = marchenko_pastur_edges(n, d, variance)
+    # lambda = lo + (hi - lo) (1 - cos t) / 2 turns the density's square-root edges into a smooth
+    # integrand: density * dlambda = (hi - lo)**2 sin(t)**2 / (8 pi scale g lambda) dt.
+    t = np.linspace(0.0, np.pi, grid)
+    lam = lo + (hi - lo) * (1 - np.cos(t)) / 2
+    integrand = (hi - lo) ** 2 * np.sin(t) ** 2 / (8 * np.pi * scale * g * lam)
+    cdf = np.concatenate([[0.0], np.cumsum((integrand[1:] + integrand[:-1]) / 2 * np.diff(t))])
+    cdf /= cdf[-1]  # equals 1 up to the quadrature error; normalise it away
+    quantiles = (np.arange(d, 0, -1) - 0.5) / d  # largest eigenvalue first
+    return np.interp(quantiles, cdf, lam)
+
+
+def marchenko_pastur_floor(n: int, d: int, k: int, variance: float) -> float:
+    """Return the predicted PCA floor of a sample of ``n`` rows of iid data: MSE per element.
+
+    It is the sum of the ``d - k`` smallest predicted eigenvalues (``marchenko_pastur_eigenvalues``)
+    over ``d``, to compare with ``aebook.floors.pca_floor`` of the sample and with the population
+    value ``population_floor(d, k, variance)``, which it undercuts.
+    """
+    n, d, variance = _check_sample(n, d, variance)
+    k = check_encoding_dim(k, d)
+    return float(marchenko_pastur_eigenvalues(n, d, variance)[int(k):].sum() / d)
+
+
+def population_floor(d: int, k: int, variance: float) -> float:
+    """Return ``(d - k) * variance / d``: the PCA floor of iid features with this variance, MSE per element.
+
+    For ``U(0, 1)`` features (variance 1/12) it is ``(d - k) / (12 d)``.
+    """
+    d = check_positive_int(d, "d")
+    k = check_encoding_dim(k, d)
+    if not (np.isfinite(variance) and variance > 0):
+        raise ValueError(f"variance must be a positive number, got {variance!r}.")
+    return (d - int(k)) * float(variance) / d

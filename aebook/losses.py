@@ -1,22 +1,72 @@
-"""Reconstruction losses by name, all computed from the model's logits.
+"""Losses: one table of each reconstruction loss's per-element value and its gradient in the logits.
 
-* ``"mse"``: mean squared error per element between the reconstruction and the target.
+* ``"mse"``: squared error per element between the reconstruction (``sigmoid(z)`` or ``z``) and
+  the target.
 * ``"bce"``: binary cross-entropy in nats per element, computed on the logit scale
   (``binary_cross_entropy_with_logits``): numerically stable.
 * ``"bce_prob"``: the same quantity computed on the probability scale, ``sigmoid`` first and
-  then ``binary_cross_entropy`` (as Keras does); kept for the round-off comparison. PyTorch
-  clamps each log at -100, so a prediction rounded to exactly 0 or 1 costs at most 100 nats.
+  then ``binary_cross_entropy`` (as Keras's torch backend does); kept for the round-off
+  comparison. PyTorch clamps each log at -100, so a prediction rounded to exactly 0 or 1 costs at
+  most 100 nats.
+
+The training engine, ``evaluate`` and the chapters all read the same table (``LOSS_TABLE``), so a
+loss is written once. The gradients are those autograd gives for the values (tested).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 LOSSES = ("mse", "bce", "bce_prob")
 BCE_LOSSES = ("bce", "bce_prob")
+BCE_EPSILON = 1e-12  # the clamp in PyTorch's binary_cross_entropy backward
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss for one output head.
+
+    Attributes:
+        elementwise: ``f(logits, target)``: the loss of each element (nats for BCE).
+        grad: ``g(logits, target, n)``: the gradient of the mean over ``n`` elements with respect
+            to each logit.
+    """
+
+    elementwise: Callable[[Tensor, Tensor], Tensor]
+    grad: Callable[[Tensor, Tensor, int], Tensor]
+
+
+def _bce_prob_grad(z: Tensor, t: Tensor, n: int) -> Tensor:
+    p = torch.sigmoid(z)
+    slope = p * (1 - p)
+    return (p - t) / slope.clamp_min(BCE_EPSILON) * slope / n
+
+
+def _sigmoid_mse_grad(z: Tensor, t: Tensor, n: int) -> Tensor:
+    p = torch.sigmoid(z)
+    return (p - t) * (2.0 / n) * p * (1 - p)
+
+
+#: (loss name, output head) -> its ``Loss``. The written forms fix the float32 arithmetic that
+#: every stored output was made with; change them only with a re-execution of the book.
+LOSS_TABLE: dict[tuple[str, str], Loss] = {
+    ("bce", "sigmoid"): Loss(
+        lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction="none"),
+        lambda z, t, n: (torch.sigmoid(z) - t) / n,
+    ),
+    ("bce_prob", "sigmoid"): Loss(
+        lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t, reduction="none"),
+        _bce_prob_grad,
+    ),
+    ("mse", "sigmoid"): Loss(lambda z, t: (torch.sigmoid(z) - t).square(), _sigmoid_mse_grad),
+    ("mse", "linear"): Loss(lambda z, t: (z - t).square(), lambda z, t, n: (z - t) * (2.0 / n)),
+}
 
 
 def check_loss_name(name: str, output: str | None = None) -> str:
@@ -31,13 +81,23 @@ def check_loss_name(name: str, output: str | None = None) -> str:
     return name
 
 
-def loss_function(name: str, output: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Return ``f(logits, target) -> mean loss per element`` for loss ``name`` and head ``output``."""
+def loss_for(name: str, output: str) -> Loss:
+    """Return the ``Loss`` of ``name`` for a model with this output head (ValueError if it does not fit)."""
     check_loss_name(name, output)
-    if name == "bce":
-        return F.binary_cross_entropy_with_logits
-    if name == "bce_prob":
-        return lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t)
-    if output == "sigmoid":
-        return lambda z, t: F.mse_loss(torch.sigmoid(z), t)
-    return F.mse_loss
+    return LOSS_TABLE[(name, output)]
+
+
+def loss_function(name: str, output: str) -> Callable[[Tensor, Tensor], Tensor]:
+    """Return ``f(logits, target) -> mean loss per element`` for loss ``name`` and head ``output``."""
+    elementwise = loss_for(name, output).elementwise
+    return lambda z, t: elementwise(z, t).mean()
+
+
+def loss_and_grad(name: str, output: str, logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Return each member's mean loss per element ``(K,)`` and its gradient in the logits ``(K, B, d)``.
+
+    ``logits`` and ``target`` have shape ``(K, B, d)``: K models, B rows each.
+    """
+    loss = loss_for(name, output)
+    per_member = target[0].numel()
+    return loss.elementwise(logits, target).mean(dim=(1, 2)), loss.grad(logits, target, per_member)

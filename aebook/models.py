@@ -1,13 +1,16 @@
-"""The autoencoder builder: widths, activation, output head, initialisation."""
+"""Models: the autoencoder builder (widths, activation, output head, initialisation) and looking inside one
+(its end-to-end linear map, its dead units)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
-from ._validation import as_data_tensor, check_positive_int, check_width
+from .data import as_data_tensor, check_positive_int, check_width
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu")
 OUTPUTS = ("linear", "sigmoid")
@@ -121,3 +124,81 @@ class Autoencoder(nn.Module):
 
     def extra_repr(self) -> str:
         return f"output={self.output!r}, init={self.init!r}"
+
+
+# --- looking inside a model ----------------------------------------------------------------------
+
+
+def end_to_end_map(model: Autoencoder) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(W, b)`` with ``logits(x) = x @ W.T + b`` for a model with linear activation.
+
+    Raises a ValueError for models with a non-linear activation: they have no single map.
+    """
+    if model.activation != "linear":
+        raise ValueError(
+            f"end_to_end_map needs activation='linear', this model uses {model.activation!r}."
+        )
+    d = model.n_features
+    weight = torch.eye(d, dtype=torch.float64)
+    bias = torch.zeros(d, dtype=torch.float64)
+    with torch.no_grad():
+        for layer in model.linear_layers():
+            w, c = layer.weight.double().cpu(), layer.bias.double().cpu()
+            weight, bias = w @ weight, w @ bias + c
+    return weight.numpy(), bias.numpy()
+
+
+def singular_values(model: Autoencoder) -> np.ndarray:
+    """Return the singular values of the end-to-end linear map, largest first."""
+    weight, _ = end_to_end_map(model)
+    return np.linalg.svd(weight, compute_uv=False)
+
+
+@dataclass(frozen=True)
+class DeadUnits:
+    """Dead ReLU units per activation layer.
+
+    Attributes:
+        dead: number of units in each layer whose pre-activation is <= 0 on every row of the data.
+        width: number of units in each layer.
+    """
+
+    dead: tuple[int, ...]
+    width: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """Dead units over all layers."""
+        return sum(self.dead)
+
+    @property
+    def fraction(self) -> float:
+        """Dead units over all units in activation layers (0 when there are none)."""
+        return self.total / sum(self.width) if self.width else 0.0
+
+
+@torch.no_grad()
+def dead_units(model: Autoencoder, x: torch.Tensor, batch_size: int = 8192) -> DeadUnits:
+    """Count units after each activation layer that are zero for every row of ``x``.
+
+    Only layers followed by ReLU or leaky ReLU are counted (a linear model has none). For ReLU a
+    dead unit outputs 0 and passes no gradient, so it never recovers. For leaky ReLU the count
+    is of units whose pre-activation is never positive: they still pass gradient, so read it
+    as "would be dead under ReLU".
+    """
+    x = as_data_tensor(x)
+    check_width(x, model.n_features)
+    layers = list(model.encoder) + list(model.decoder)
+    param = next(model.parameters())
+    ever_positive: dict[int, torch.Tensor] = {}
+    for begin in range(0, x.shape[0], batch_size):
+        h = x[begin : begin + batch_size].to(device=param.device, dtype=param.dtype)
+        for i, layer in enumerate(layers):
+            followed_by_unit = i + 1 < len(layers) and isinstance(layers[i + 1], (nn.ReLU, nn.LeakyReLU))
+            if isinstance(layer, nn.Linear) and followed_by_unit:
+                positive = (layer(h) > 0).any(dim=0).cpu()
+                ever_positive[i] = ever_positive.get(i, torch.zeros_like(positive)) | positive
+            h = layer(h)
+    dead = tuple(int((~p).sum()) for _, p in sorted(ever_positive.items()))
+    width = tuple(int(p.numel()) for _, p in sorted(ever_positive.items()))
+    return DeadUnits(dead=dead, width=width)

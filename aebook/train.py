@@ -1,4 +1,5 @@
-"""``fit``: the training core, and the ``History`` it returns.
+"""Train: the one training loop (``fit_many``; ``fit`` is ``fit_many`` of one model), the
+``History`` it returns, the per-epoch callback mechanism (``Recorder``) and the choice of device.
 
 Performance rules (see design.md): the data is moved to the training device once; batches are
 drawn from a seeded ``randperm`` on that device; the loss is accumulated on the device and read
@@ -17,17 +18,54 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._validation import as_data_tensor, check_positive_int, check_unit_interval, check_width
-from .device import pick_device
-from .engine import Adam, StackedAutoencoders, loss_and_grad
-from .losses import BCE_LOSSES, check_loss_name
+from .data import as_data_tensor, check_positive_int, check_unit_interval, check_width
+from .engine import Adam, StackedAutoencoders
+from .losses import BCE_LOSSES, check_loss_name, loss_and_grad
 from .models import Autoencoder
 
 EpochCallback = Callable[[int, "list[Autoencoder]"], None]
+_ACCEPTED = "None, 'auto', 'cpu', 'cuda', 'cuda:N', 'mps', or a torch.device"
 
 
 class TrainingDiverged(ValueError):
     """Raised when the training loss becomes NaN or infinite."""
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """Return the training device: CUDA if available, else MPS if present, else CPU.
+
+    Pass ``device`` to force one; an unknown name or an unavailable device raises a
+    ValueError that lists the choices.
+    """
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {device!r}; use {_ACCEPTED}.") from err
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {device!r} was requested but CUDA is not available here; "
+                "use device='cpu' or install the CUDA build of torch."
+            )
+        if chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r} does not exist: this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    elif chosen.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device {device!r} was requested but MPS is not available; use 'cpu'.")
+    elif chosen.type != "cpu":
+        raise ValueError(f"unsupported device {device!r}; use {_ACCEPTED}.")
+    return chosen
 
 
 @dataclass
@@ -128,14 +166,14 @@ def run_training(
 ) -> list[History]:
     """Train same-shaped ``models`` side by side (see ``aebook.engine``); return one History each.
 
-    Inputs are assumed validated by the caller (``fit`` or ``fit_many``).
+    Inputs are assumed validated by the caller (``fit_many``).
     """
     dev = pick_device(device)
     first = next(models[0].parameters())
     home, dtype = first.device, first.dtype
     k = len(models)
     stack = StackedAutoencoders(models, dev, dtype)
-    optimizer = Adam(stack.params, torch.tensor([float(lr) for lr in lrs]))
+    optimizer = Adam(stack.params, torch.tensor([float(lr) for lr in lrs], dtype=torch.float64))
     data = x.to(device=dev, dtype=dtype)
     n = data.shape[0]
     generators = [torch.Generator(device=dev).manual_seed(int(s)) for s in seeds]
@@ -254,13 +292,158 @@ def fit(
         ValueError: for bad data, an unknown loss or device, or bad hyperparameters;
             ``TrainingDiverged`` (a ValueError) if the loss becomes NaN or infinite.
     """
-    check_loss_name(loss, model.output)
-    check_hyperparameters(lr, batch_size, epochs, tol)
-    x = prepare_training_data(x, loss, model.n_features)
-    pick_device(device)  # validate before any work
     callback = None if on_epoch is None else (lambda epoch, models: on_epoch(epoch, models[0]))
-    (history,) = run_training(
-        [model], x, loss, [lr], [seed], batch_size, epochs, device, tol, progress,
-        label=f"fit {loss} lr={lr:g}", on_epoch=callback,
-    )
+    (history,) = _checked_training([model], x, loss, [lr], batch_size, epochs, [seed], device, tol, progress,
+                                   callback, caller="fit")
     return history
+
+
+def _per_member(value: object, k: int, name: str) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != k:
+            raise ValueError(f"{name} has {len(value)} entries but there are {k} models; give one per model.")
+        return list(value)
+    return [value] * k
+
+
+def fit_many(
+    models: Sequence[Autoencoder],
+    x: torch.Tensor,
+    loss: str = "mse",
+    lr: float | Sequence[float] = 1e-3,
+    batch_size: int = 128,
+    epochs: int = 100,
+    seeds: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
+    tol: float | None = None,
+    progress: bool | None = None,
+    on_epoch: Callable[[int, list[Autoencoder]], None] | None = None,
+) -> list[History]:
+    """Train K same-architecture ``models`` on ``x`` at once; return one ``History`` per model.
+
+    Member ``i`` gets what ``fit(models[i], x, lr=lr[i], seed=seeds[i], ...)`` would give it, up to
+    float round-off, but all K train as one batched computation, which is much faster than K
+    separate runs for small models. ``lr`` is one value or one per model; ``seeds`` (the batch
+    order of each member) defaults to ``0, 1, ..., K-1``. With ``tol``, a member that reaches it
+    stops updating while the others go on. ``on_epoch(epoch, models)`` is called after each
+    epoch with every model holding its current weights.
+
+    Raises:
+        ValueError: if the models differ in architecture, dtype or device, or for any input
+            ``fit`` would refuse.
+    """
+    return _checked_training(models, x, loss, lr, batch_size, epochs, seeds, device, tol, progress, on_epoch,
+                             caller="fit_many")
+
+
+def _checked_training(
+    models: Sequence[Autoencoder],
+    x: object,
+    loss: str,
+    lr: float | Sequence[float],
+    batch_size: int,
+    epochs: int,
+    seeds: Sequence[int] | None,
+    device: str | torch.device | None,
+    tol: float | None,
+    progress: bool | None,
+    on_epoch: EpochCallback | None,
+    caller: str,
+) -> list[History]:
+    """Check every input of ``fit``/``fit_many`` (``caller``) once, then run ``run_training``."""
+    models = list(models)
+    if not models or not all(isinstance(m, Autoencoder) for m in models):
+        raise ValueError(f"{caller} needs a non-empty list of aebook.Autoencoder models.")
+    k = len(models)
+    reference = models[0].architecture
+    for i, model in enumerate(models[1:], start=1):
+        if model.architecture != reference:
+            different = {key: (reference[key], model.architecture[key])
+                         for key in reference if reference[key] != model.architecture[key]}
+            raise ValueError(
+                f"fit_many trains models of one architecture together, but model {i} differs from "
+                f"model 0 in {different}; group the models by architecture and call fit_many per group."
+            )
+    params = [next(m.parameters()) for m in models]
+    if len({(p.dtype, p.device) for p in params}) != 1:
+        raise ValueError("all models must share one dtype and device; move them with .to(...) first.")
+    check_loss_name(loss, models[0].output)
+    lrs = _per_member(lr, k, "lr")
+    for value in lrs:
+        check_hyperparameters(value, batch_size, epochs, tol)
+    lrs = [float(v) for v in lrs]
+    seeds = list(range(k)) if seeds is None else _per_member(list(seeds), k, "seeds")
+    x = prepare_training_data(x, loss, models[0].n_features)
+    pick_device(device)  # validate before any work
+    label = f"fit {loss} lr={lrs[0]:g}" if caller == "fit" else f"fit_many K={k} {loss}"
+    return run_training(models, x, loss, lrs, seeds, batch_size, epochs, device, tol, progress,
+                        label=label, on_epoch=on_epoch)
+
+
+class Recorder:
+    """An ``on_epoch`` callback that measures every model before training and after every ``every`` epochs.
+
+    ``measure(model)`` may return anything (a count, an ``Evaluation``, a tuple); the results are
+    kept in ``values[count][member]``. This is the book's one way of watching a run as it trains:
+    ``aebook.DeadUnitTracker`` and ``aebook.fit_traced`` are recorders, and a chapter makes its own
+    with a different ``measure``::
+
+        recorder = Recorder(lambda m: aebook.evaluate(m, x, "bce").excess, models)   # epoch 0
+        aebook.fit_many(models, x, loss="bce", on_epoch=recorder)
+        recorder.array()                                  # (n_models, n_counts)
+
+    Passing the same recorder to a second ``fit`` call continues its record: its epochs count on
+    from the last one.
+
+    Args:
+        measure: called as ``measure(model)`` with each model holding its current weights.
+        models: the models that will be trained, in ``fit_many``'s order (or one model for ``fit``).
+        every: measure after every ``every``-th epoch only (each measure may cost a pass over data).
+        before_training: also measure the models as they are now, recorded as epoch 0.
+
+    Attributes:
+        epochs: the epochs at which the models were measured (0: before training).
+        values: per measured epoch, one result per model.
+    """
+
+    def __init__(self, measure: Callable[[Autoencoder], object], models: Autoencoder | Sequence[Autoencoder],
+                 every: int = 1, before_training: bool = True) -> None:
+        self.models = _model_list(models, type(self).__name__)
+        self.measure = measure
+        self.every = check_positive_int(every, "every")
+        self.epochs: list[int] = []
+        self.values: list[list] = []
+        self._offset = 0  # epochs run by earlier fit calls with this recorder
+        self._last = 0
+        if before_training:
+            self._record(0, self.models)
+
+    def _record(self, epoch: int, models: list[Autoencoder]) -> None:
+        self.epochs.append(int(epoch))
+        self.values.append([self.measure(m) for m in models])
+
+    def __call__(self, epoch: int, models: Autoencoder | Sequence[Autoencoder]) -> None:
+        """Measure after ``epoch`` (1-based, of the current fit call); called by ``fit``/``fit_many``."""
+        models = _model_list(models, type(self).__name__)
+        if len(models) != len(self.models):
+            raise ValueError(
+                f"the recorder was made for {len(self.models)} model(s) but was called with {len(models)}; "
+                "make one recorder per fit/fit_many call, with the same models."
+            )
+        if epoch == 1:
+            self._offset = self._last
+        self._last = self._offset + epoch
+        if epoch % self.every == 0:
+            self._record(self._last, models)
+
+    def array(self, field: str | None = None) -> np.ndarray:
+        """Return the measured values as an array ``(n_models, n_counts, ...)``; ``field`` picks an attribute."""
+        rows = self.values if field is None else [[getattr(v, field) for v in row] for row in self.values]
+        return np.moveaxis(np.array(rows), 0, 1)
+
+
+def _model_list(models: Autoencoder | Sequence[Autoencoder], who: str) -> list[Autoencoder]:
+    listed = [models] if isinstance(models, Autoencoder) else list(models)
+    if not listed or not all(isinstance(m, Autoencoder) for m in listed):
+        raise ValueError(f"{who} needs an aebook.Autoencoder or a non-empty list of them.")
+    return listed

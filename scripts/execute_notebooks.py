@@ -1,7 +1,7 @@
 """Re-execute chapter notebooks in place, top to bottom, with the project's own kernel.
 
 This is the only way stored outputs are produced (``make execute``). The kernel runs in the
-environment of ``aebook.reproducible`` (no progress bars, a fixed CPU code path), the same one
+environment of ``aebook.notebook`` (no progress bars, a fixed CPU code path), the same one
 that nbval's kernels get, and per-cell timing metadata is not recorded, so a re-run only
 changes what really changed.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from aebook.reproducible import notebook_environment
+from aebook.notebook import notebook_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 

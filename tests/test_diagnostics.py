@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import aebook
-from aebook.diagnostics import dead_units, end_to_end_map, singular_values
+from aebook.models import dead_units, end_to_end_map, singular_values
 
 
 def test_end_to_end_map_reproduces_logits():

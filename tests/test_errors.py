@@ -134,6 +134,6 @@ def test_evaluate_bad_input(x, loss, match):
 def test_dead_units_bad_input():
     model = aebook.Autoencoder(2, 2, hidden=(3,), activation="relu")
     with pytest.raises(ValueError, match="expects 2"):
-        aebook.diagnostics.dead_units(model, torch.rand(10, 3))
+        aebook.models.dead_units(model, torch.rand(10, 3))
     with pytest.raises(ValueError, match="NaN"):
-        aebook.diagnostics.dead_units(model, torch.tensor([[float("inf"), 0.0]]))
+        aebook.models.dead_units(model, torch.tensor([[float("inf"), 0.0]]))

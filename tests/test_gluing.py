@@ -1,6 +1,6 @@
 import pytest
 
-from aebook.gluing import glue_number
+from aebook.notebook import glue_number
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The environment that stored outputs are made and checked in (``aebook.reproducible``)."""
+"""The environment that stored outputs are made and checked in (``aebook.notebook``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from aebook.reproducible import NOTEBOOK_ENV, X86_NUMERICS_ENV, notebook_environment
+from aebook.notebook import NOTEBOOK_ENV, X86_NUMERICS_ENV, notebook_environment
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 import aebook
-from aebook.engine import StackedAutoencoders, loss_and_grad
+from aebook.engine import StackedAutoencoders
+from aebook.losses import loss_and_grad
 from aebook.losses import loss_function
 
 

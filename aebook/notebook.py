@@ -1,4 +1,7 @@
-"""The environment under which stored notebook outputs are made and checked.
+"""Notebook: what makes a chapter's stored outputs the same on every machine: the environment its
+kernel runs under (``notebook_environment``) and numbers glued rounded (``glue_number``).
+
+The environment under which stored notebook outputs are made and checked.
 
 nbval compares a chapter's fresh outputs with the stored ones, so a chapter must print the same
 numbers on every machine that runs the test suite. Seeds fix the data, the initialisation and the
@@ -20,6 +23,10 @@ machine where the stored outputs were made it changes some results of long runs 
 bottleneck of the compressibility chapter, for one), which is why the outputs are made and
 checked under it. Other architectures (ARM) are left alone: there a few values that depend on a
 long training run may differ in their last printed digit.
+
+nbval also compares each glued value's ``repr`` with the stored one, so a chapter glues rounded
+numbers, never a raw float whose last digits depend on the machine: it calls
+``glue_number(key, value)`` and pastes the value into its prose with MyST's ``glue:text`` role.
 """
 
 from __future__ import annotations
@@ -46,3 +53,17 @@ def notebook_environment(environ: MutableMapping[str, str] = os.environ) -> dict
         wanted.update(X86_NUMERICS_ENV)
     environ.update(wanted)
     return wanted
+
+
+def glue_number(key: str, value: float, digits: int = 4) -> float:
+    """Glue ``value`` under ``key`` (myst-nb, not displayed), rounded to ``digits`` significant digits.
+
+    Returns the rounded value that was glued. ``digits`` must be a positive integer.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be a positive integer (significant digits), got {digits!r}.")
+    from myst_nb import glue  # a book dependency: imported only when a chapter glues
+
+    rounded = float(f"{float(value):.{digits}g}")
+    glue(key, rounded, display=False)
+    return rounded
