@@ -1,7 +1,7 @@
 """Root pytest configuration.
 
 1. Kernels started by nbval inherit the environment that ``make execute`` used to make the stored
-   outputs (``aebook.reproducible``): ``AEBOOK_PROGRESS=0``, so ``aebook.fit`` draws no bar, and
+   outputs (``aebook.notebook``): ``AEBOOK_PROGRESS=0``, so ``aebook.fit`` draws no bar, and
    on x86-64 the CPU code path that makes the numbers the same on Intel and AMD processors.
 
 2. Each chapter keeps to a time budget. The nbval run already executes every chapter, so its
@@ -16,15 +16,27 @@
    a shared machine, so when the 1-minute load average seen during a chapter exceeds the
    number of cores, its budget grows by the same factor (load / cores); a chapter that grows
    to minutes on an idle machine still fails. The times are printed in the terminal summary.
+
+3. Stored outputs are compared more strictly than nbval does by itself (``nbval_compare.py``,
+   next to this file, holds the rules and the reasons for their thresholds): decimal numbers in
+   text outputs to 5 significant digits, integers exactly (``nbval_sanitize.cfg`` keeps only the
+   tqdm and memory-address replacements), and every PNG figure against the stored one within an
+   RMS tolerance, from the outputs of the same nbval run. A figure that differs fails its cell;
+   the stored, fresh and difference images are kept under ``_build/nbval-figure-diffs/``
+   (``AEBOOK_FIGURE_DIFF_DIR``), and the largest RMS seen is printed in the terminal summary.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+from nbval.plugin import IPyNbCell, NbCellError
 
-from aebook.reproducible import notebook_environment
+import nbval_compare
+from aebook.notebook import notebook_environment
 
 notebook_environment()  # inherited by every kernel nbval starts
 
@@ -94,7 +106,72 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.append(ChapterTimeBudget.from_parent(session, name="chapter time budget"))
 
 
+# ------------------------------------------------------------------ numbers and figures (item 3)
+FIGURE_DIFF_DIR = Path(
+    os.environ.get("AEBOOK_FIGURE_DIFF_DIR") or Path(__file__).resolve().parent / "_build" / "nbval-figure-diffs"
+)
+_figures = {"figures": 0, "cells": 0, "max_rms": 0.0, "max_at": "", "failed": 0}
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if isinstance(item, IPyNbCell):
+        nbval_compare.use_significant_digits(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if call.when == "call" and isinstance(item, IPyNbCell):
+        _check_figures(item, call, report)
+    return report
+
+
+def _check_figures(item: IPyNbCell, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    """Fail a cell whose fresh figures differ from its stored ones (see ``nbval_compare``)."""
+    if not item.options["check"] or item.cell.execution_count is None or item.test_outputs is None:
+        return  # nbval does not compare this cell's outputs (tag, --nbval-lax, unrun cell)
+    if report.skipped:
+        return
+    if call.excinfo is not None and not (
+        isinstance(call.excinfo.value, NbCellError) and str(call.excinfo.value) == "Cell outputs differ"
+    ):
+        return  # the cell raised or timed out: its outputs are incomplete
+    notebook = _notebook_of(item.nodeid) or str(item.path)
+    keep = FIGURE_DIFF_DIR / Path(notebook).stem / f"cell{item.cell_num}"
+    shutil.rmtree(keep, ignore_errors=True)  # only this run's mismatches stay there
+    result = nbval_compare.compare_figures(item.cell.outputs, item.test_outputs, keep_dir=keep)
+    if result.rms:
+        _figures["cells"] += 1
+        _figures["figures"] += len(result.rms)
+        if max(result.rms) >= _figures["max_rms"]:
+            _figures["max_rms"], _figures["max_at"] = max(result.rms), f"{notebook}::Cell {item.cell_num}"
+    if result.ok:
+        return
+    _figures["failed"] += 1
+    message = (
+        f"{notebook}::Cell {item.cell_num}: figures differ from the stored outputs\n  "
+        + "\n  ".join(result.problems)
+        + f"\n\nInput:\n{item.cell.source}"
+    )
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = message
+    else:  # nbval already failed the cell on its text outputs: add the figures to its report
+        report.sections.append(("figures", message))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if _figures["figures"] or _figures["failed"]:
+        terminalreporter.section("figures compared with the stored outputs")
+        where = f" ({_figures['max_at']})" if _figures["max_rms"] > 0 else " (all pixel-identical)"
+        terminalreporter.write_line(
+            f"{_figures['figures']} figures in {_figures['cells']} cells, largest RMS difference "
+            f"{_figures['max_rms']:.3f}{where}, tolerance {nbval_compare.FIGURE_RMS_TOLERANCE} (0-255 scale)"
+        )
+        if _figures["failed"]:
+            terminalreporter.write_line(
+                f"{_figures['failed']} cell(s) with differing figures; images kept under {FIGURE_DIFF_DIR}"
+            )
     if not _chapter_times:
         return
     terminalreporter.section("chapter execution times under nbval")

@@ -189,7 +189,8 @@ def test_significant_digits():
 # ----------------------------------------------------------------------------- the time budget can fail
 def test_chapter_time_budget_fails_a_slow_chapter(tmp_path):
     """The root conftest's budget check reports a chapter that takes longer than its budget."""
-    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
+    for name in ("conftest.py", "nbval_compare.py"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Slow"), nbformat.v4.new_code_cell("import time\ntime.sleep(2)")]

@@ -53,7 +53,7 @@ def threads():
 
 def test_fit_agrees_across_thread_counts(threads):
     # Reductions may be summed in a different order with more threads, so equality is to float32
-    # round-off (a few ulp per step), far below the 4 decimals that nbval compares.
+    # round-off (a few ulp per step), far below the 5 significant digits that nbval compares (nbval_compare.py).
     x = aebook.data.uniform(2000, 8, seed=0)
     runs = []
     for n in (1, 2):
