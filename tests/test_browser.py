@@ -376,68 +376,145 @@ def test_api_page_documents_every_public_name(browser, built_book):
 BROKEN_NOTEBOOK_PNG = "bm90IGEgcG5nIGF0IGFsbA=="  # base64 of b"not a png at all"
 
 
+def _notebook(*cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = list(cells)
+    return nb
+
+
+def _code(source: str, *outputs, tags: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = list(outputs)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
 def _write_broken_book(root: Path) -> None:
-    """A two-page book with one of each problem the checker must report."""
+    """A three-page book, ``index`` -> ``broken`` -> ``untitled``, planting every problem the
+    checker reports (the test lists them again, each with the text it must report):
+
+    ``book/index.md``, clean: an equation (MathJax answered by ``OFFLINE_STUBS``), an ``{eq}`` and
+    a ``{doc}`` reference, and a value pasted from the notebook (``broken.ipynb::good``).
+
+    ``book/broken.ipynb``:
+
+    * console error: ``<script>console.error(...)``; uncaught exception: ``<script>throw ...``;
+    * network request: ``<script src="https://example.invalid/...">``; local file that does not
+      load: ``<img src="no-such-file.png">``;
+    * image that does not load, and no figure: a stored "PNG" that is not one;
+    * glue: ``{glue:text}`missing_key``` that no output glues (also one fewer pasted value);
+    * cross-reference: ``{ref}`no-such-label```; citation: ``{cite}`nobody1999```;
+    * system message: an ``{eval-rst}`` block with an unknown target (``nowhere`_``);
+    * raw role: ``{doc}`index``` inside a raw HTML block, which MyST does not parse; raw ``$$``;
+    * traceback: a stored ``ZeroDivisionError``; warning: a ``UserWarning`` on stderr;
+    * previous link: ``<a class="left-prev" href="untitled.html">``, which comes before the
+      theme's own link (to ``index``) in the page;
+    * ``.ipynb`` download: the link is there, but the test deletes its target from the build;
+    * not problems: a traceback in a cell tagged ``raises-exception`` and stderr without a warning.
+
+    ``book/untitled.ipynb`` (last in the table of contents):
+
+    * page title: no heading at all;
+    * next link: ``<a class="right-next" href="index.html">`` where the contents have no next page;
+    * ``.ipynb`` download: a script removes the theme's download link.
+    """
     (root / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", root / "_config.yml")
     shutil.copy(ROOT / "references.bib", root / "references.bib")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken\n")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken\n  - file: book/untitled\n"
+    )
     (root / "book" / "index.md").write_text(
         "# Index\n\nA good page, with an equation\n\n$$\nx^2\n$$ (eq-x)\n\nthat {eq}`eq-x` refers to, "
-        "and a link to {doc}`broken`.\n"
+        "a link to {doc}`broken`, and a value pasted from it: {glue:text}`broken.ipynb::good:.2f`.\n"
     )
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    glued = nbformat.v4.new_code_cell("glue('good', 0.5, display=False)")
-    glued.outputs = [nbformat.v4.new_output(
+    glued = _code("glue('good', 0.5, display=False)", nbformat.v4.new_output(
         "display_data", data={"application/papermill.record/text/plain": "0.5"},
         metadata={"scrapbook": {"name": "good", "mime_prefix": "application/papermill.record/"}},
-    )]
-    figure = nbformat.v4.new_code_cell("plt.show()")
-    figure.outputs = [nbformat.v4.new_output(
+    ))
+    figure = _code("plt.show()", nbformat.v4.new_output(
         "display_data", data={"image/png": BROKEN_NOTEBOOK_PNG, "text/plain": "<Figure size 640x480 with 1 Axes>"},
-    )]
-    crash = nbformat.v4.new_code_cell("1 / 0")
-    crash.outputs = [nbformat.v4.new_output(
+    ))
+    crash = _code("1 / 0", nbformat.v4.new_output(
         "error", ename="ZeroDivisionError", evalue="division by zero",
         traceback=["ZeroDivisionError: division by zero"],
-    )]
-    warn = nbformat.v4.new_code_cell("noisy()")
-    warn.outputs = [nbformat.v4.new_output("stream", name="stderr", text="/x/y.py:3: UserWarning: careful\n")]
-    nb.cells = [
+    ))
+    expected_crash = _code("{}['meant']", nbformat.v4.new_output(
+        "error", ename="KeyError", evalue="'meant'", traceback=["KeyError: 'meant'"],
+    ), tags=("raises-exception",))
+    warn = _code("noisy()", nbformat.v4.new_output("stream", name="stderr", text="/x/y.py:3: UserWarning: careful\n"))
+    quiet = _code("progress()", nbformat.v4.new_output("stream", name="stderr", text="step 3 of 3 done\n"))
+    broken = _notebook(
         nbformat.v4.new_markdown_cell(
             "# Broken\n\nGlued {glue:text}`good:.2f`, unresolved {glue:text}`missing_key:.3f`, "
             "a missing label {ref}`no-such-label`, a missing citation {cite}`nobody1999`."
         ),
-        glued, figure, crash, warn,
-        nbformat.v4.new_markdown_cell("<script>console.error('deliberate console error')</script>\n\nRaw $$ here."),
-    ]
-    nbformat.write(nb, root / "book" / "broken.ipynb")
+        glued, figure, crash, expected_crash, warn, quiet,
+        nbformat.v4.new_markdown_cell(
+            "<script>console.error('deliberate console error')</script>\n\n"
+            "<script>throw new Error('deliberate uncaught exception')</script>\n\n"
+            '<script src="https://example.invalid/planted.js"></script>\n\n'
+            '<img src="no-such-file.png" alt="missing">\n\n'
+            "<p>A role in raw HTML is not parsed: {doc}`index`.</p>\n\n"
+            '<a class="left-prev" href="untitled.html">a previous link to the wrong page</a>\n\n'
+            "```{eval-rst}\nA reference to an unknown target: `nowhere`_.\n```\n\nRaw $$ here."
+        ),
+    )
+    nbformat.write(broken, root / "book" / "broken.ipynb")
+    untitled = _notebook(nbformat.v4.new_markdown_cell(
+        "A page without a heading.\n\n"
+        '<a class="right-next" href="index.html">a next link after the last page</a>\n\n'
+        "<script>document.addEventListener('DOMContentLoaded', () => document\n"
+        "  .querySelectorAll('a.btn-download-source-button').forEach((a) => a.remove()));</script>"
+    ))
+    nbformat.write(untitled, root / "book" / "untitled.ipynb")
 
 
 def test_checker_reports_a_broken_page(browser, tmp_path):
-    """The checks can fail: every planted problem in a deliberately broken page is reported."""
+    """The checks can fail: every problem planted by ``_write_broken_book`` is reported, each by
+    the text of its own check, and the clean page and the deliberate non-problems are not."""
     source = tmp_path / "src"
     _write_broken_book(source)
     result = build_book(source, tmp_path / "out", strict=False)  # -W would stop at the planted warnings
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html_root = tmp_path / "out" / "_build" / "html"
+    (html_root / "_sources" / "book" / "broken.ipynb").unlink()  # the target of its download link
     docnames = toc_docnames(source / "_toc.yml")
-    problems = "\n".join(_check(browser, html_root, source, docnames, "book/broken", keep_screenshot=False))
-    expected = [
-        "console error: deliberate console error",
-        "image does not load",
-        "notebook chapter shows no figure",
-        "unresolved glue key 'missing_key'",
-        "2 glue references in the source but 1 pasted",
-        "unresolved cross-reference: no-such-label",
-        "citation(s) render empty",
-        "cell output shows a traceback: ZeroDivisionError",
-        "cell output shows a warning on stderr: /x/y.py:3: UserWarning",
-        "raw '$$'",
-    ]
-    missed = [e for e in expected if e not in problems]
-    assert not missed, f"checker missed {missed}; it reported:\n{problems}"
+    expected = {
+        "book/broken": [
+            "console error: deliberate console error",
+            "uncaught exception: deliberate uncaught exception",
+            "page requests https://example.invalid/planted.js from the network",
+            "failed to load file://",  # no-such-file.png
+            "image does not load",
+            "notebook chapter shows no figure",
+            "unresolved glue key 'missing_key'",
+            "2 glue references in the source but 1 pasted",
+            "unresolved cross-reference: no-such-label",
+            "citation(s) render empty",
+            "docutils system message on the page: `nowhere`_",
+            "raw role left in the prose: {doc}`",
+            "raw '$$'",
+            "cell output shows a traceback: ZeroDivisionError",
+            "cell output shows a warning on stderr: /x/y.py:3: UserWarning",
+            "previous link is 'untitled.html', expected a link to book/index.html",
+            "download link ../_sources/book/broken.ipynb points to a file missing from the build",
+        ],
+        "book/untitled": [
+            "page has no title (h1)",
+            "next link 'index.html' where the table of contents has no next page",
+            "no 'download .ipynb' link",
+        ],
+    }
+    not_problems = ["KeyError", "step 3 of 3"]  # raises-exception cell; stderr that is no warning
+    for docname, wanted in expected.items():
+        problems = "\n".join(_check(browser, html_root, source, docnames, docname, keep_screenshot=False))
+        missed = [e for e in wanted if e not in problems]
+        assert not missed, f"{docname}: checker missed {missed}; it reported:\n{problems}"
+        wrong = [e for e in not_problems if e in problems]
+        assert not wrong, f"{docname}: checker reported {wrong}, which is no problem:\n{problems}"
     assert _check(browser, html_root, source, docnames, "book/index", keep_screenshot=False) == []
 
 
