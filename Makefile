@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test execute lint bench clean refresh
+.PHONY: venv book test execute lint bench clean refresh records
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ execute: venv  ## re-execute every chapter in place (NB=book/x.ipynb for one)
 
 refresh: venv  ## re-execute chapters, print the drift of every glued value, then store them (NB=..., ARGS=--dry-run)
 	$(BIN)/python scripts/refresh.py $(ARGS) $(NB)
+
+records: venv  ## remake one long-run record (NAME=original_question_full|bottleneck_convergence); minutes each
+	OMP_NUM_THREADS=1 $(BIN)/python records/make.py $(NAME)
 
 lint: venv
 	$(BIN)/ruff check .

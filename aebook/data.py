@@ -1,8 +1,7 @@
 """Data: the seeded generators the chapters train on, and the checks every public function runs on its input.
 
-Each generator uses its own ``torch.Generator`` (the global RNG is never touched) and returns a
-float32 tensor of shape ``(n, d)``. Every check raises a ``ValueError`` that says what is wrong
-and what to do.
+Generators use their own ``torch.Generator`` (never the global RNG) and return float32 ``(n, d)``
+tensors. Every check raises a ``ValueError`` that says what is wrong and what to do.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import numpy as np
 import torch
 
 __all__ = ["uniform", "bernoulli", "redundant"]
-
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -35,11 +33,8 @@ def bernoulli(n: int, d: int, p: float = 0.5, seed: int = 0) -> torch.Tensor:
 def redundant(n: int, d: int, rank: int = 1, noise: float = 0.0, seed: int = 0) -> torch.Tensor:
     """Return ``n`` rows of ``d`` features that live on a ``rank``-dimensional subspace, plus noise.
 
-    Each row is ``z @ B + noise * e`` with ``z ~ N(0, I_rank)``, ``e ~ N(0, I_d)`` and a fixed
-    basis ``B`` (``rank x d``). With ``rank=1`` the basis is the all-ones row, so rows look like
-    ``[a, a, ..., a]``; for ``rank > 1`` it has orthonormal rows scaled by ``sqrt(d)``, so every
-    latent direction carries the same variance per feature as in the rank-1 case. The noise
-    variance per feature is ``noise**2``, which is also the PCA floor for ``k >= rank``.
+    Rows are ``z @ B + noise * e`` (``z``, ``e`` standard normal; ``B`` all ones for ``rank=1``, else
+    orthonormal rows times ``sqrt(d)``). ``noise**2`` is the PCA floor for ``k >= rank``.
     """
     n, d, rank = check_positive_int(n, "n"), check_positive_int(d, "d"), check_positive_int(rank, "rank")
     if rank > d:
@@ -60,8 +55,6 @@ def redundant(n: int, d: int, rank: int = 1, noise: float = 0.0, seed: int = 0) 
 
 
 # --- input checks --------------------------------------------------------------------------------
-
-
 def as_data_tensor(x: object, name: str = "x") -> torch.Tensor:
     """Return ``x`` as a 2-D, finite, float32 tensor, or raise a ValueError that says why not."""
     if isinstance(x, np.ndarray):
@@ -69,15 +62,11 @@ def as_data_tensor(x: object, name: str = "x") -> torch.Tensor:
             raise ValueError(f"{name} has dtype {x.dtype}; pass a numeric array.")
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
-        raise ValueError(
-            f"{name} must be a torch.Tensor or numpy array of shape (n_samples, n_features), "
-            f"got {type(x).__name__}."
-        )
+        raise ValueError(f"{name} must be a torch.Tensor or numpy array of shape (n_samples, n_features), "
+                         f"got {type(x).__name__}.")
     if x.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (n_samples, n_features), got shape {tuple(x.shape)}; "
-            "reshape it, e.g. x.reshape(len(x), -1)."
-        )
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(x.shape)}; "
+                         "reshape it, e.g. x.reshape(len(x), -1).")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(x.shape)}); pass at least one row and column.")
     if x.is_complex():
@@ -85,9 +74,7 @@ def as_data_tensor(x: object, name: str = "x") -> torch.Tensor:
     x = x.to(torch.float32) if x.dtype != torch.float64 else x
     if not torch.isfinite(x).all():
         n_bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(
-            f"{name} contains {n_bad} NaN or infinite value(s); drop or impute them before training."
-        )
+        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s); drop or impute them before training.")
     return x
 
 
@@ -95,19 +82,15 @@ def check_unit_interval(x: torch.Tensor, name: str = "x") -> None:
     """Raise a ValueError unless every value of ``x`` lies in [0, 1] (needed for BCE targets)."""
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"BCE targets must lie in [0, 1], but {name} spans [{lo:.4g}, {hi:.4g}]; "
-            "rescale the data (e.g. min-max to [0, 1]) or use loss='mse'."
-        )
+        raise ValueError(f"BCE targets must lie in [0, 1], but {name} spans [{lo:.4g}, {hi:.4g}]; "
+                         "rescale the data (e.g. min-max to [0, 1]) or use loss='mse'.")
 
 
 def check_width(x: torch.Tensor, n_features: int, name: str = "x") -> None:
     """Raise a ValueError if ``x`` does not have ``n_features`` columns."""
     if x.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {x.shape[1]} features but the model expects {n_features}; "
-            f"build the model with n_features={x.shape[1]} or pass matching data."
-        )
+        raise ValueError(f"{name} has {x.shape[1]} features but the model expects {n_features}; "
+                         f"build the model with n_features={x.shape[1]} or pass matching data.")
 
 
 def check_positive_int(value: object, name: str) -> int:
@@ -118,28 +101,21 @@ def check_positive_int(value: object, name: str) -> int:
 
 
 def check_more_rows_than_columns(x: torch.Tensor, name: str = "x") -> None:
-    """Raise a ValueError if ``x`` has no more rows than columns (its sample covariance is then degenerate).
-
-    With ``n <= d`` rows the centred data has rank at most ``n - 1 < d``: a linear code of width
-    ``n - 1`` reproduces these rows exactly, so a PCA floor computed from them is 0 for every
-    ``k >= n - 1`` and says nothing about data the model has not seen.
-    """
+    """Raise a ValueError if ``x`` has no more rows than columns (its sample covariance is then degenerate)."""
     n, d = x.shape
     if n <= d:
-        raise ValueError(
-            f"{name} has {n} rows and {d} columns; the PCA floor needs more rows than columns. With n <= d "
-            f"the centred rows span at most n - 1 = {n - 1} directions, so any code of width >= {n - 1} "
-            "reproduces them exactly and the floor would be 0: a statement about these few rows, not "
-            "about the data. Pass more rows (many more than d for a floor near the population value)."
-        )
+        raise ValueError(f"{name} has {n} rows and {d} columns; the PCA floor needs more rows than columns. "
+                         f"With n <= d the centred rows span at most n - 1 = {n - 1} directions, so any code of "
+                         f"width >= {n - 1} reproduces them exactly and the floor would be 0: a statement about "
+                         "these few rows, not about the data. Pass more rows (many more than d for a floor near "
+                         "the population value).")
+
 
 def check_encoding_dim(k: object, d: int) -> int:
     """Return ``k`` as an int if it is an encoding dim in ``[0, d]``, else raise a ValueError."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= d:
-        raise ValueError(
-            f"encoding dim k must be an integer in [0, d] = [0, {d}], got {k!r}; "
-            "a code wider than the data cannot lose anything, so its floor is pca_floor(x, d) = 0."
-        )
+        raise ValueError(f"encoding dim k must be an integer in [0, d] = [0, {d}], got {k!r}; "
+                         "a code wider than the data cannot lose anything, so its floor is pca_floor(x, d) = 0.")
     return int(k)
 
 

@@ -1,17 +1,7 @@
 """Diagnose: data (and a trained model) before blaming the optimiser, in Python and from the command line.
 
-* ``load_array(path)`` reads a ``.npy`` or ``.csv`` file into a 2-D float array, or raises a
-  ValueError that says what is wrong with the file.
-* ``diagnose(x, loss, encoding_dims)`` says what the lowest reachable loss is for this data:
-  whether BCE even applies, the BCE entropy floor, the PCA floor for a few encoding dims, each
-  with a one-line reading. ``python -m aebook diagnose DATA.npy --loss bce`` prints the same.
-* ``diagnose_model(model, x, loss)`` splits a trained model's loss into floor and excess and adds
-  its reconstruction MSE, explained variance and dead ReLU units; ``markdown_table`` lays
-  several out side by side.
-* ``main``: ``python -m aebook diagnose DATA.npy|DATA.csv --loss bce|mse [--encoding-dim K]``
-  prints ``diagnose``'s report. Bad input (a missing or unreadable file, an unknown extension,
-  non-numeric data, NaN, an array that is not 2-D, BCE on values outside [0, 1]) ends with exit
-  status 2 and one line on stderr, never a traceback.
+``diagnose`` gives data's lowest reachable loss, with readings; ``diagnose_model`` splits a trained
+model's loss into floor and excess. ``main`` (``python -m aebook diagnose``) exits with status 2 on bad input.
 """
 
 from __future__ import annotations
@@ -49,16 +39,12 @@ def _read_csv(path: Path) -> np.ndarray:
         for column, cell in enumerate(row, start=1):
             text = cell.strip()
             if not text:
-                raise ValueError(
-                    f"{path}: row {line}, column {column} is empty; fill in or drop missing values first."
-                )
+                raise ValueError(f"{path}: row {line}, column {column} is empty; fill in or drop missing values first.")
             try:
                 values.append(float(text))
             except ValueError:
-                raise ValueError(
-                    f"{path}: row {line}, column {column} holds {text[:30]!r}, which is not a number; "
-                    "the file must hold numbers only (one optional header row is allowed)."
-                ) from None
+                raise ValueError(f"{path}: row {line}, column {column} holds {text[:30]!r}, which is not a number; "
+                                 "the file must hold numbers only (one optional header row is allowed).") from None
         return values
 
     start = 0
@@ -72,39 +58,27 @@ def _read_csv(path: Path) -> np.ndarray:
     data = []
     for line, row in enumerate(rows[start:], start=start + 1):
         if len(row) != width:
-            raise ValueError(
-                f"{path}: row {line} has {len(row)} fields but row {start + 1} has {width}; "
-                "every row must have the same number of columns."
-            )
+            raise ValueError(f"{path}: row {line} has {len(row)} fields but row {start + 1} has {width}; "
+                             "every row must have the same number of columns.")
         data.append(parse(row, line))
     return np.asarray(data, dtype=np.float64)
 
 
 def load_array(path: str) -> np.ndarray:
-    """Read a ``.npy`` or ``.csv`` file and return it as a 2-D float64 array ``(n_rows, n_features)``.
-
-    ``path`` is a file name (a ``str`` or a ``pathlib.Path``). A ``.csv`` file holds numbers
-    separated by commas, one row per line, with at most one header row. Raises a ValueError, saying
-    what to do, for a missing or unreadable file, an unknown extension, non-numeric or ragged CSV,
-    an array that is not 2-D, and NaN or infinite values.
-    """
+    """Read a ``.npy`` or ``.csv`` file (one header row allowed) as a 2-D float64 array; ValueError if it is bad."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(
-            f"{path}: unsupported file type {suffix or '(no extension)'!r}; give a .npy file "
-            "(numpy.save) or a .csv file of numbers."
-        )
+        raise ValueError(f"{path}: unsupported file type {suffix or '(no extension)'!r}; give a .npy file "
+                         "(numpy.save) or a .csv file of numbers.")
     if not path.is_file():
         raise ValueError(f"{path}: no such file.")
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as err:
-            raise ValueError(
-                f"{path}: could not read it as a .npy array ({err}); save the data with numpy.save "
-                "as a numeric array."
-            ) from None
+            raise ValueError(f"{path}: could not read it as a .npy array ({err}); save the data with numpy.save "
+                             "as a numeric array.") from None
     else:
         try:
             array = _read_csv(path)
@@ -115,10 +89,8 @@ def load_array(path: str) -> np.ndarray:
         raise ValueError(f"{path}: the array has dtype {kind}; the data must be numbers (int, float or bool).")
     if array.ndim != 2:
         hint = " If it is one feature, save it as x.reshape(-1, 1)." if array.ndim == 1 else ""
-        raise ValueError(
-            f"{path}: the array has shape {array.shape}, but the data must be a 2-D table "
-            f"(rows = samples, columns = features).{hint}"
-        )
+        raise ValueError(f"{path}: the array has shape {array.shape}, but the data must be a 2-D table "
+                         f"(rows = samples, columns = features).{hint}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{path}: the array is empty (shape {array.shape}).")
     bad = int((~np.isfinite(array)).sum())
@@ -132,13 +104,6 @@ class Diagnosis:
     """What the lowest reachable loss is for some data, with a one-line reading of each fact.
 
     Attributes:
-        n_rows: number of rows (samples).
-        n_features: number of columns (features), ``d``.
-        minimum: smallest value in the data.
-        maximum: largest value in the data.
-        loss: the loss the reader trains with (``"bce"`` or ``"mse"``).
-        binary: whether every value is 0 or 1.
-        in_unit_interval: whether every value lies in [0, 1] (BCE needs this).
         bce_floor: mean binary entropy of the data in nats per element (``None`` outside [0, 1]).
         variance: total variance per element (MSE per element of predicting each feature's mean).
         pca_floors: encoding dim ``k`` -> best linear reconstruction MSE per element.
@@ -164,13 +129,9 @@ class Diagnosis:
         return "\n".join(self.readings)
 
 
-def _default_dims(d: int) -> list[int]:
-    return sorted({k for k in (1, d // 10, d // 4, d // 2, (3 * d) // 4, d - 1) if 1 <= k < d})
-
-
 def _check_dims(encoding_dims: int | Sequence[int] | None, d: int) -> list[int]:
     if encoding_dims is None:
-        return _default_dims(d)
+        return sorted({k for k in (1, d // 10, d // 4, d // 2, (3 * d) // 4, d - 1) if 1 <= k < d})
     dims = [encoding_dims] if isinstance(encoding_dims, (int, np.integer)) else list(encoding_dims)
     for k in dims:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -201,18 +162,13 @@ def diagnose(x: object, loss: str = "mse", encoding_dims: int | Sequence[int] | 
     """Return a ``Diagnosis`` of data ``x``: the floors under ``loss`` and what they mean.
 
     Args:
-        x: the data, 2-D ``(n_rows, n_features)``: a numpy array or torch tensor.
-        loss: the loss the model is trained with, ``"bce"`` or ``"mse"``.
-        encoding_dims: the encoding dim(s) to give the PCA floor for; by default a few between
-            1 and ``d - 1``.
+        encoding_dims: the encoding dim(s) to give the PCA floor for; by default a few in ``[1, d - 1]``.
 
     Returns:
-        A ``Diagnosis``; ``diagnosis.report()`` is the text ``python -m aebook diagnose`` prints.
-        Floors are in nats per element (BCE) and MSE per element (PCA).
+        A ``Diagnosis``; floors in nats per element (BCE) and MSE per element (PCA).
 
     Raises:
-        ValueError: for data that is not 2-D, is empty or has NaN/inf; for ``loss="bce"`` on data
-            outside [0, 1]; for an unknown loss or a bad encoding dim.
+        ValueError: for bad data (not 2-D, empty, NaN/inf, outside [0, 1] for BCE), loss or encoding dim.
     """
     check_loss_name(loss)
     if loss == "bce_prob":
@@ -226,28 +182,22 @@ def diagnose(x: object, loss: str = "mse", encoding_dims: int | Sequence[int] | 
     if loss in BCE_LOSSES:
         check_unit_interval(x)
     readings = [f"data: {n} rows x {d} features, values in [{lo:.6g}, {hi:.6g}]"]
-
     floor_bce = bce_floor(x) if in_unit else None
     if not in_unit:
         readings.append("BCE: does not apply -- values lie outside [0, 1]; use MSE (or rescale to [0, 1]).")
     elif binary:
-        readings.append("BCE: applies -- the data is binary (0/1), so the entropy floor is 0 and BCE can "
-                        "go to 0.")
+        readings.append("BCE: applies -- the data is binary (0/1), so the entropy floor is 0 and BCE can go to 0.")
     else:
-        readings.append(
-            f"BCE: entropy floor {floor_bce:.4f} nats per element -- values in [0, 1] but not binary, so "
-            "no model gets BCE below this, even one that reconstructs perfectly; watch BCE minus this floor."
-        )
-
+        readings.append(f"BCE: entropy floor {floor_bce:.4f} nats per element -- values in [0, 1] but not binary, "
+                        "so no model gets BCE below this, even one that reconstructs perfectly; watch BCE minus "
+                        "this floor.")
     variance = float(x.var(dim=0, unbiased=False).mean())
     readings.append(f"variance: {variance:.4g} per element (the MSE of always predicting each feature's mean)")
     floors: dict[int, float] = {}
     k99 = None
     if n <= d:
-        readings.append(
-            f"PCA: not computed -- {n} rows <= {d} features: too few rows for a covariance that says "
-            "anything beyond these rows; pass more rows than features."
-        )
+        readings.append(f"PCA: not computed -- {n} rows <= {d} features: too few rows for a covariance that says "
+                        "anything beyond these rows; pass more rows than features.")
     else:
         eigenvalues = covariance_eigenvalues(x)
         total = float(eigenvalues.sum())
@@ -259,17 +209,13 @@ def diagnose(x: object, loss: str = "mse", encoding_dims: int | Sequence[int] | 
         for k in dims:
             floors[k] = float(eigenvalues[k:].sum() / d) if k < d else 0.0
             readings.append("PCA " + _pca_reading(k, n, d, floors[k], variance))
-        readings.append(
-            "PCA floors bound linear autoencoders exactly (with MSE); a non-linear one can only beat "
-            "them where the data has curved, low-dimensional structure (or by memorising the rows)."
-        )
+        readings.append("PCA floors bound linear autoencoders exactly (with MSE); a non-linear one can only beat "
+                        "them where the data has curved, low-dimensional structure (or by memorising the rows).")
     if loss == "bce" and floor_bce is not None and floor_bce > 0:
         readings.append(f"so: your BCE cannot go below {floor_bce:.4f}; a loss that stalls above it is "
                         "the floor plus what the model has not learnt (the excess).")
-    return Diagnosis(
-        n_rows=n, n_features=d, minimum=lo, maximum=hi, loss=loss, binary=binary, in_unit_interval=in_unit,
-        bce_floor=floor_bce, variance=variance, pca_floors=floors, k99=k99, readings=tuple(readings),
-    )
+    return Diagnosis(n_rows=n, n_features=d, minimum=lo, maximum=hi, loss=loss, binary=binary, in_unit_interval=in_unit,
+                     bce_floor=floor_bce, variance=variance, pca_floors=floors, k99=k99, readings=tuple(readings))
 
 
 @dataclass(frozen=True)
@@ -277,16 +223,11 @@ class ModelDiagnosis:
     """A trained model on its data: what is floor, what is excess, how much it reconstructs.
 
     Attributes:
-        loss_name: the loss, ``"bce"``, ``"bce_prob"`` or ``"mse"``.
         loss: mean loss (nats per element for BCE, MSE per element for MSE).
         floor: the floor for that loss and data (``aebook.floors.loss_floor``).
-        excess: ``loss - floor``, the part a better model could remove.
         mse: reconstruction MSE per element, whatever the loss.
         explained_variance: ``1 - mse / variance``: 1 for a perfect copy, 0 for predicting the mean.
-        dead: dead ReLU units over all layers (``None`` for a linear model); for leaky ReLU, the
-            units whose pre-activation is never positive (they still learn, see ``dead_units``).
-        units: units in all activation layers (``None`` for a linear model).
-        activation: the model's hidden activation.
+        dead: dead units over all layers, of ``units`` (both ``None`` for a linear model; see ``dead_units``).
     """
 
     loss_name: str
@@ -301,10 +242,7 @@ class ModelDiagnosis:
 
 
 def diagnose_model(model: Autoencoder, x: torch.Tensor, loss: str) -> ModelDiagnosis:
-    """Return the ``ModelDiagnosis`` of a trained ``model`` on data ``x`` under ``loss``.
-
-    Raises a ValueError for data the model cannot take (width, NaN, BCE outside [0, 1]).
-    """
+    """Return the ``ModelDiagnosis`` of a trained ``model`` on data ``x`` under ``loss`` (ValueError for bad data)."""
     ev = evaluate(model, x, loss)
     x = as_data_tensor(x)
     variance = float(x.double().var(dim=0, unbiased=False).mean())
@@ -333,26 +271,19 @@ def markdown_table(rows: Mapping[str, ModelDiagnosis], digits: int = 4) -> str:
 
 
 # --- the command line ----------------------------------------------------------------------------
-
 PROG = "python -m aebook"
 
 
 def _build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m aebook``."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Tools from the book 'Why doesn't my autoencoder reach zero loss?'.",
-    )
+    parser = argparse.ArgumentParser(prog=PROG,
+                                     description="Tools from the book 'Why doesn't my autoencoder reach zero loss?'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     diag = commands.add_parser(
-        "diagnose",
-        help="print the lowest loss an autoencoder can reach on your data, and what it means",
-        description=(
-            "Print, for the data in FILE: its shape and value range, whether BCE applies (values in "
-            "[0, 1]? binary?), the BCE entropy floor, the PCA floor for a few encoding dims (or the one "
-            "given), and a one-line reading of each."
-        ),
-    )
+        "diagnose", help="print the lowest loss an autoencoder can reach on your data, and what it means",
+        description=("Print, for the data in FILE: its shape and value range, whether BCE applies (values in "
+                     "[0, 1]? binary?), the BCE entropy floor, the PCA floor for a few encoding dims (or the one "
+                     "given), and a one-line reading of each."))
     diag.add_argument("file", metavar="FILE", help="a .npy file (numpy.save) or a .csv file of numbers, "
                       "rows = samples, columns = features; one header row is allowed in a .csv")
     diag.add_argument("--loss", required=True, choices=("bce", "mse"), help="the loss your model is trained with")
@@ -363,8 +294,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = _build_parser().parse_args(argv)
     try:
         data = load_array(args.file)
         report = diagnose(data, loss=args.loss, encoding_dims=args.encoding_dims).report()

@@ -1,13 +1,7 @@
 """Engine: the batched forward, backward and Adam step behind ``fit`` and ``fit_many``.
 
-K autoencoders of one architecture are trained side by side as one computation: their weights
-live in a single ``(K, P)`` buffer, every layer is a batched matmul over the K members, and the
-gradients are written by hand (the models are small stacks of affine layers, so backprop is a
-few matmuls), which avoids autograd's per-op bookkeeping. Adam then updates the whole buffer
-with a handful of tensor ops. ``fit`` is this engine with K = 1, so a member of ``fit_many``
-follows exactly the arithmetic of ``fit`` for its own model, seed and learning rate.
-
-The engine's gradients are checked against autograd in the test suite.
+K same-shaped models share one ``(K, P)`` buffer; gradients are hand-written (tested against autograd) and
+Adam updates the whole buffer at once. ``fit`` is K = 1, so a ``fit_many`` member follows ``fit``'s arithmetic.
 """
 
 from __future__ import annotations
@@ -56,7 +50,7 @@ class StackedAutoencoders:
                     layer.bias[member].copy_(linear.bias)
 
     def write_back(self, models: Sequence[Autoencoder]) -> None:
-        """Copy the trained parameters into the ``nn.Module``s."""
+        """Copy the trained parameters back into the models."""
         with torch.no_grad():
             for member, model in enumerate(models):
                 for layer, linear in zip(self.layers, model.linear_layers(), strict=False):

@@ -1,8 +1,4 @@
-"""Evaluate: a model's loss on data, the floor under it and the excess over the floor, now or as it trains.
-
-``evaluate`` judges a model once; ``fit_traced`` and ``DeadUnitTracker`` watch it during training
-(both use ``aebook.Recorder``, the one per-epoch mechanism of ``aebook.train``).
-"""
+"""Evaluate: a model's loss on data, the floor under it and the excess over the floor, now or as it trains."""
 
 from __future__ import annotations
 
@@ -41,12 +37,7 @@ class Evaluation:
 @torch.no_grad()
 def evaluate(model: Autoencoder, x: torch.Tensor, loss: str = "bce", batch_size: int = 8192,
              floor: float | None = None) -> Evaluation:
-    """Return the ``Evaluation`` of ``model`` on ``x`` for ``loss``, accumulated in float64.
-
-    ``floor`` is the floor of ``loss`` on ``x`` when the caller has it already (it depends on the
-    data and the code width only, and a PCA floor costs an eigendecomposition); by default it is
-    computed with ``aebook.floors.loss_floor``.
-    """
+    """Return the ``Evaluation`` of ``model`` on ``x`` for ``loss``, in float64 (``floor``: if already known)."""
     check_loss_name(loss, model.output)
     x = as_data_tensor(x)
     check_width(x, model.n_features)
@@ -79,21 +70,13 @@ def excess(model: Autoencoder, x: torch.Tensor, loss: str = "bce") -> float:
 class DeadUnitTracker(Recorder):
     """Count the dead ReLU units of each model at initialisation and after every ``every`` epochs.
 
-    A ``Recorder`` whose measure is ``aebook.models.dead_units(model, x)``: a unit is dead when its
-    pre-activation is <= 0 on every row of ``x``. Pass it as ``on_epoch=`` to ``aebook.fit`` or
-    ``aebook.fit_many``::
-
-        tracker = DeadUnitTracker(x, models)          # counts at epoch 0 (the initialisation)
-        aebook.fit_many(models, x, ..., on_epoch=tracker)
-        tracker.total                                  # (n_models, n_counts) dead units
+    A ``Recorder`` of ``aebook.models.dead_units(model, x)``, to pass as ``on_epoch=``.
 
     Args:
         x: the data the units are judged on, shape ``(n_samples, n_features)``.
-        models: the models that will be trained, in ``fit_many``'s order (or one model for ``fit``).
-        every: count after every ``every``-th epoch only (each count is one forward pass over ``x``).
+        models: as for ``Recorder``; each count is one forward pass over ``x``.
 
     Attributes:
-        epochs: the epochs at which counts were taken, starting with 0 (before training).
         width: the number of units in each activation layer.
     """
 
@@ -103,10 +86,8 @@ class DeadUnitTracker(Recorder):
             if isinstance(model, Autoencoder):
                 check_width(self.x, model.n_features)
                 if model.activation == "linear":
-                    raise ValueError(
-                        "DeadUnitTracker needs models with activation='relu' or 'leaky_relu'; a linear model "
-                        "has no units that can die."
-                    )
+                    raise ValueError("DeadUnitTracker needs models with activation='relu' or 'leaky_relu'; "
+                                     "a linear model has no units that can die.")
         self.width: tuple[int, ...] = ()
         super().__init__(self._count, models, every)
 
@@ -131,21 +112,13 @@ class DeadUnitTracker(Recorder):
         return self.total / sum(self.width)
 
     def first_epoch_reaching(self, share: float) -> list[int | None]:
-        """Return, per model, the first counted epoch by which ``share`` of its final dead units were dead.
-
-        ``share=0.5`` gives the epoch by which half of the units that end up dead had died; ``None``
-        for a model with no dead units at the end.
-        """
+        """Return, per model, the first counted epoch by which ``share`` of its final dead units were dead (or None)."""
         if not 0.0 < share <= 1.0:
             raise ValueError(f"share must be in (0, 1], got {share!r}.")
         out: list[int | None] = []
         for totals in self.total:
             final = totals[-1]
-            if final == 0:
-                out.append(None)
-                continue
-            reached = np.flatnonzero(totals >= share * final)
-            out.append(self.epochs[int(reached[0])])
+            out.append(self.epochs[int(np.flatnonzero(totals >= share * final)[0])] if final else None)
         return out
 
 
@@ -154,18 +127,12 @@ class Trace:
     """A training run with the model evaluated after every epoch.
 
     Attributes:
-        epoch: epochs 1, 2, ..., n (int array).
-        reported: the per-epoch mean training loss as ``fit`` reported it (``history.loss``):
-            float32 arithmetic, averaged over the epoch's batches while the model changed.
-        loss: the loss of the model at the end of each epoch on all of ``x`` (``aebook.evaluate``;
-            BCE in nats per element on the logit scale for ``"bce"``/``"bce_prob"`` runs).
-        floor: the floor of that loss on ``x`` (the entropy floor for BCE), one number.
-        excess: ``loss - floor`` per epoch.
+        reported: the per-epoch mean training loss as ``fit`` reported it (``history.loss``).
+        loss: the loss of the model at the end of each epoch on all of ``x`` (BCE on the logit scale).
+        floor: the floor of that loss on ``x``, one number.
         mse: the reconstruction MSE per element at the end of each epoch.
-        saturated: per epoch, the fraction of elements whose float32 prediction is exactly 0.0
-            or 1.0 (the sigmoid has rounded to its limit); NaN unless traced with ``saturation=True``.
+        saturated: per epoch, the fraction of float32 predictions exactly 0.0 or 1.0 (NaN without ``saturation``).
         exact: whether ``loss`` was evaluated on a float64 copy of the model.
-        history: the ``History`` that ``fit`` returned.
     """
 
     epoch: np.ndarray
@@ -184,27 +151,14 @@ class Trace:
         return float(self.loss[-1])
 
 
-def fit_traced(
-    model: Autoencoder,
-    x: torch.Tensor,
-    loss: str = "bce",
-    exact: bool = True,
-    saturation: bool = False,
-    **fit_kwargs,
-) -> Trace:
+def fit_traced(model: Autoencoder, x: torch.Tensor, loss: str = "bce", exact: bool = True, saturation: bool = False,
+               **fit_kwargs) -> Trace:
     """Train ``model`` with ``aebook.fit`` and return a ``Trace`` of its loss, floor, excess and MSE per epoch.
 
     Args:
-        model: the autoencoder; trained in place.
-        x: the data (input and target).
-        loss: the training loss, ``"mse"``, ``"bce"`` or ``"bce_prob"``. The traced ``loss`` is the
-            same quantity, except that both BCE forms are evaluated on the logit scale (``"bce"``),
-            which is the exact value of the BCE.
-        exact: evaluate a float64 copy of the model after every epoch (the true loss of the
-            float32 weights, without float32 round-off); ``False`` evaluates the float32 model,
-            which is faster and loses only round-off of order 1e-7 relative.
-        saturation: also record, per epoch, the fraction of float32 predictions that are exactly
-            0.0 or 1.0 (one more forward pass per epoch); otherwise ``Trace.saturated`` is all NaN.
+        loss: the training loss, ``"mse"``, ``"bce"`` or ``"bce_prob"``; BCE is traced on the logit scale.
+        exact: evaluate a float64 copy of the model after every epoch (no float32 round-off).
+        saturation: also record the fraction of predictions exactly 0.0 or 1.0 (one more forward pass).
         **fit_kwargs: passed to ``aebook.fit`` (``lr``, ``batch_size``, ``epochs``, ``seed``, ...).
 
     Returns:
@@ -232,14 +186,6 @@ def fit_traced(
     recorder = Recorder(measure, model, before_training=False)
     history = fit(model, x, loss=loss, on_epoch=recorder, **fit_kwargs)
     values = np.array([row[0] for row in recorder.values], dtype=np.float64).reshape(-1, 3)
-    return Trace(
-        epoch=np.arange(1, len(values) + 1),
-        reported=history.loss.copy(),
-        loss=values[:, 0],
-        floor=floor,
-        excess=values[:, 0] - floor,
-        mse=values[:, 1],
-        saturated=values[:, 2],
-        exact=bool(exact),
-        history=history,
-    )
+    return Trace(epoch=np.arange(1, len(values) + 1), reported=history.loss.copy(), loss=values[:, 0], floor=floor,
+                 excess=values[:, 0] - floor, mse=values[:, 1], saturated=values[:, 2], exact=bool(exact),
+                 history=history)

@@ -1,12 +1,9 @@
 """Floors: the lowest loss a model can reach on given data, computed without training.
 
-* ``bce_floor``: BCE(t, p) = H(t) + KL(Bern(t) || Bern(p)) >= H(t), so the mean binary entropy
-  of the targets is the minimum of the mean BCE, reached only when the prediction equals the target.
-* ``pca_floor``: with an encoding of width k, no linear autoencoder can beat the PCA
-  reconstruction error (Eckart-Young; Baldi & Hornik, 1989). ``marchenko_pastur_floor`` predicts
-  that floor for a finite sample of iid data, ``population_floor`` for the population.
-* ``best_sigmoid_affine``: the lowest BCE excess over the entropy floor that a per-feature
-  ``sigmoid(a t + b)`` reaches on ``U(0, 1)`` data (``expect_uniform`` integrates over ``t``).
+``bce_floor``: BCE(t, p) = H(t) + KL(Bern(t) || Bern(p)) >= H(t), so the mean binary entropy of the
+targets bounds the mean BCE. ``pca_floor``: no linear autoencoder with a code of width k beats PCA
+(Eckart-Young; Baldi & Hornik, 1989); ``marchenko_pastur_floor`` and ``population_floor`` predict it
+for iid data. ``best_sigmoid_affine``: the lowest BCE excess of a per-feature ``sigmoid(a t + b)`` on U(0, 1) data.
 """
 
 from __future__ import annotations
@@ -38,11 +35,7 @@ def binary_entropy(t: torch.Tensor) -> torch.Tensor:
 
 
 def bce_floor(x: torch.Tensor) -> float:
-    """Return the mean binary entropy of the targets ``x`` in nats per element.
-
-    This is the minimum of the mean BCE over all predictions: 0 for binary data, 1/2 in
-    expectation for ``U(0, 1)`` data. Raises a ValueError if ``x`` has values outside [0, 1].
-    """
+    """Return the mean binary entropy of ``x`` in nats per element, the lowest mean BCE (ValueError outside [0, 1])."""
     x = as_data_tensor(x)
     check_unit_interval(x)
     return float(binary_entropy(x).mean())
@@ -59,9 +52,7 @@ def covariance_eigenvalues(x: torch.Tensor) -> torch.Tensor:
 def pca_floor(x: torch.Tensor, k: int) -> float:
     """Return the best linear reconstruction MSE per element with encoding dim ``k``.
 
-    That is the sum of the ``d - k`` smallest eigenvalues of the 1/n covariance of ``x``,
-    divided by ``d``. For iid ``U(0, 1)`` data it is close to ``(d - k) / (12 d)``. Data with no
-    more rows than columns is refused (ValueError): its floor would be 0 for ``k >= n - 1``.
+    The sum of the ``d - k`` smallest eigenvalues of the 1/n covariance over ``d``; ValueError unless n > d.
     """
     x = as_data_tensor(x)
     check_more_rows_than_columns(x)
@@ -74,9 +65,7 @@ def pca_floor(x: torch.Tensor, k: int) -> float:
 def loss_floor(x: torch.Tensor, loss: str, encoding_dim: int | None = None) -> float:
     """Return the floor for ``loss`` on data ``x``.
 
-    For ``"bce"``/``"bce_prob"`` it is the entropy floor (``bce_floor``). For ``"mse"`` it is the
-    PCA floor when ``encoding_dim`` is given and smaller than the width of ``x``, else 0. The
-    PCA floor bounds linear models exactly; for non-linear ones it is the linear benchmark.
+    BCE: ``bce_floor``. MSE: the PCA floor for an ``encoding_dim`` below the width of ``x``, else 0.
     """
     check_loss_name(loss)
     if loss in BCE_LOSSES:
@@ -88,8 +77,6 @@ def loss_floor(x: torch.Tensor, loss: str, encoding_dim: int | None = None) -> f
 
 
 # --- the best sigmoid(affine) reconstruction of U(0, 1) data ------------------------------------
-
-
 def bce_logits64(t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Return ``t softplus(-z) + (1 - t) softplus(z)`` (= ``softplus(z) - t z``) without cancellation."""
     return t * F.softplus(-z) + (1 - t) * F.softplus(z)
@@ -97,10 +84,8 @@ def bce_logits64(t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
 def check_targets(t: torch.Tensor, name: str = "t") -> torch.Tensor:
     if t.numel() and (float(t.min()) < 0.0 or float(t.max()) > 1.0):
-        raise ValueError(
-            f"{name} must lie in [0, 1] (it is a BCE target), but it spans [{float(t.min()):.4g}, "
-            f"{float(t.max()):.4g}]; rescale the data to [0, 1] or use loss='mse'."
-        )
+        raise ValueError(f"{name} must lie in [0, 1] (it is a BCE target), but it spans [{float(t.min()):.4g}, "
+                         f"{float(t.max()):.4g}]; rescale the data to [0, 1] or use loss='mse'.")
     return t
 
 
@@ -116,10 +101,8 @@ def _uniform_nodes(nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
 def expect_uniform(f: Callable[[torch.Tensor], torch.Tensor], nodes: int = 512) -> float:
     """Return ``E[f(t)]`` for ``t ~ U(0, 1)``, by Gauss-Legendre quadrature in float64.
 
-    The substitution ``t = sin(pi u / 2)**2`` clusters the nodes at both ends, so integrands
-    with logarithmic end-point singularities (entropies, log densities) converge fast: with
-    the default 512 nodes, ``E[H(t)] = 1/2`` comes out exact to about 1e-12. ``f`` receives a
-    float64 tensor of ``nodes`` values strictly inside (0, 1) and must return one value per node.
+    ``f`` maps a float64 tensor of nodes in (0, 1) to one value per node. The nodes cluster at both ends,
+    so log end-point singularities converge fast (``E[H(t)] = 1/2`` to about 1e-12).
     """
     t, weights = _uniform_nodes(check_positive_int(nodes, "nodes"))
     t, weights = t.clone(), weights.clone()
@@ -132,9 +115,7 @@ def expect_uniform(f: Callable[[torch.Tensor], torch.Tensor], nodes: int = 512) 
 def bernoulli_kl(t: object, logits: object) -> torch.Tensor:
     """Return ``KL(Bern(t) || Bern(sigmoid(logits)))`` elementwise, in nats, in float64.
 
-    This is the excess of one BCE term over its floor: ``BCE(t, p) = H(t) + KL(Bern(t) || Bern(p))``
-    with ``p = sigmoid(logits)``. It is computed in float64 as ``t softplus(-z) + (1 - t) softplus(z)
-    - H(t)``, and is zero exactly where ``sigmoid(z) = t``. ``t`` and ``logits`` broadcast.
+    The excess of one BCE term over its floor ``H(t)``; zero exactly where ``sigmoid(logits) = t``.
 
     Raises:
         ValueError: if a target lies outside [0, 1] or a value is not finite.
@@ -153,10 +134,8 @@ class SigmoidAffineOptimum:
         bias: the optimal ``b``; it equals ``-slope / 2``.
         excess: the smallest expected excess ``E[BCE] - E[H(t)]`` of the class, nats per element.
         mse: the reconstruction MSE per element of that model, ``E[(p - t)^2]``.
-        excess_sd: the standard deviation of the per-element excess under that model, in nats;
-            divided by ``sqrt(n_elements)`` it is the sampling error of a measured mean excess.
-        cross_weight_cost: the second-order increase of the excess, in nats, per unit of summed
-            squared cross-feature weight (``sum_k c_k**2``): ``E[sigmoid'(z)] / 24``.
+        excess_sd: the standard deviation of the per-element excess, in nats.
+        cross_weight_cost: second-order excess (nats) per unit of summed squared cross-weight, ``E[sigmoid'(z)] / 24``.
     """
 
     slope: float
@@ -170,10 +149,8 @@ class SigmoidAffineOptimum:
 def best_sigmoid_affine(nodes: int = 512, tol: float = 1e-13) -> SigmoidAffineOptimum:
     """Return the ``SigmoidAffineOptimum``: the lowest BCE excess a per-feature sigmoid(affine) reaches.
 
-    The expected BCE ``E[softplus(z) - t z]`` with ``z = a t + b`` is convex in ``(a, b)``, and the
-    problem is symmetric under ``t -> 1 - t, z -> -z``, which maps ``(a, b)`` to ``(a, -a - b)``. The
-    average of a minimiser and its mirror image is again a minimiser, so one lies on ``b = -a/2``,
-    and a 1-D Newton iteration in ``a`` (float64, expectations by ``expect_uniform``) finds it.
+    The expected BCE is convex in ``(a, b)`` and symmetric under ``t -> 1 - t``, so a minimiser lies
+    on ``b = -a/2``; a 1-D Newton iteration in ``a`` finds it.
     """
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}.")
@@ -207,26 +184,16 @@ def best_sigmoid_affine(nodes: int = 512, tol: float = 1e-13) -> SigmoidAffineOp
     second = expect_uniform(lambda t: kl(t) ** 2, nodes)
     mse = expect_uniform(lambda t: (torch.sigmoid(a * (t - 0.5)) - t) ** 2, nodes)
     slope_at = expect_uniform(lambda t: torch.sigmoid(a * (t - 0.5)) * (1 - torch.sigmoid(a * (t - 0.5))), nodes)
-    return SigmoidAffineOptimum(
-        slope=a,
-        bias=-a / 2,
-        excess=excess,
-        mse=mse,
-        excess_sd=math.sqrt(max(second - excess**2, 0.0)),
-        cross_weight_cost=slope_at / 24,
-    )
+    return SigmoidAffineOptimum(slope=a, bias=-a / 2, excess=excess, mse=mse,
+                                excess_sd=math.sqrt(max(second - excess**2, 0.0)), cross_weight_cost=slope_at / 24)
 
 
 # --- the PCA floor of a finite sample of iid data (Marchenko-Pastur) ---------------------------
-
-
 def _check_sample(n: int, d: int, variance: float) -> tuple[int, int, float]:
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     if n <= d + 1:
-        raise ValueError(
-            f"the Marchenko-Pastur prediction needs more rows than columns (n > d + 1), got n={n}, d={d}; "
-            "with n <= d the sample covariance is singular. Use more rows."
-        )
+        raise ValueError(f"the Marchenko-Pastur prediction needs more rows than columns (n > d + 1), got n={n}, d={d}; "
+                         "with n <= d the sample covariance is singular. Use more rows.")
     if not (np.isfinite(variance) and variance > 0):
         raise ValueError(f"variance must be a positive number, got {variance!r}.")
     return n, d, float(variance)
@@ -241,9 +208,7 @@ def _mp_centred(n: int, d: int, variance: float) -> tuple[float, float]:
 def marchenko_pastur_edges(n: int, d: int, variance: float) -> tuple[float, float]:
     """Return the ends ``(lowest, highest)`` of the predicted eigenvalue range of the 1/n covariance.
 
-    ``variance`` is the variance of each iid feature (1/12 for ``U(0, 1)``); the edges are in the
-    same units: ``variance * (1 -/+ sqrt(d / n))**2``, with ``n - 1`` for ``n`` because the data
-    is centred. Raises a ValueError unless ``n > d + 1`` and ``variance > 0``.
+    ``variance`` is each iid feature's; the edges are in its units. ValueError unless ``n > d + 1``.
     """
     n, d, variance = _check_sample(n, d, variance)
     g, scale = _mp_centred(n, d, variance)
@@ -251,12 +216,7 @@ def marchenko_pastur_edges(n: int, d: int, variance: float) -> tuple[float, floa
 
 
 def marchenko_pastur_eigenvalues(n: int, d: int, variance: float, grid: int = 20_001) -> np.ndarray:
-    """Return the ``d`` predicted eigenvalues of the 1/n sample covariance, largest first.
-
-    They are the Marchenko-Pastur quantiles at ``(i - 1/2) / d``, ``i = 1..d``: where the ``d``
-    sample eigenvalues of iid data with per-feature ``variance`` fall on average, for large ``n``
-    and ``d``. Units: those of ``variance`` (e.g. squared data units).
-    """
+    """Return the ``d`` predicted eigenvalues (units of ``variance``) of iid data's 1/n covariance, largest first."""
     n, d, variance = _check_sample(n, d, variance)
     g, scale = _mp_centred(n, d, variance)
     lo, hi = marchenko_pastur_edges(n, d, variance)
@@ -272,22 +232,14 @@ def marchenko_pastur_eigenvalues(n: int, d: int, variance: float, grid: int = 20
 
 
 def marchenko_pastur_floor(n: int, d: int, k: int, variance: float) -> float:
-    """Return the predicted PCA floor of a sample of ``n`` rows of iid data: MSE per element.
-
-    It is the sum of the ``d - k`` smallest predicted eigenvalues (``marchenko_pastur_eigenvalues``)
-    over ``d``, to compare with ``aebook.floors.pca_floor`` of the sample and with the population
-    value ``population_floor(d, k, variance)``, which it undercuts.
-    """
+    """Return the Marchenko-Pastur PCA floor of ``n`` rows of iid data, MSE per element (below ``population_floor``)."""
     n, d, variance = _check_sample(n, d, variance)
     k = check_encoding_dim(k, d)
     return float(marchenko_pastur_eigenvalues(n, d, variance)[int(k):].sum() / d)
 
 
 def population_floor(d: int, k: int, variance: float) -> float:
-    """Return ``(d - k) * variance / d``: the PCA floor of iid features with this variance, MSE per element.
-
-    For ``U(0, 1)`` features (variance 1/12) it is ``(d - k) / (12 d)``.
-    """
+    """Return ``(d - k) * variance / d``: the PCA floor of iid features with this variance, MSE per element."""
     d = check_positive_int(d, "d")
     k = check_encoding_dim(k, d)
     if not (np.isfinite(variance) and variance > 0):

@@ -1,16 +1,8 @@
 """Losses: one table of each reconstruction loss's per-element value and its gradient in the logits.
 
-* ``"mse"``: squared error per element between the reconstruction (``sigmoid(z)`` or ``z``) and
-  the target.
-* ``"bce"``: binary cross-entropy in nats per element, computed on the logit scale
-  (``binary_cross_entropy_with_logits``): numerically stable.
-* ``"bce_prob"``: the same quantity computed on the probability scale, ``sigmoid`` first and
-  then ``binary_cross_entropy`` (as Keras's torch backend does); kept for the round-off
-  comparison. PyTorch clamps each log at -100, so a prediction rounded to exactly 0 or 1 costs at
-  most 100 nats.
-
-The training engine, ``evaluate`` and the chapters all read the same table (``LOSS_TABLE``), so a
-loss is written once. The gradients are those autograd gives for the values (tested).
+``"mse"``: squared error per element; ``"bce"``: binary cross-entropy in nats per element on the logit
+scale; ``"bce_prob"``: the same on the probability scale (as Keras's torch backend does; each log is
+clamped at -100). The engine, ``evaluate`` and the chapters all read ``LOSS_TABLE``.
 """
 
 from __future__ import annotations
@@ -34,8 +26,7 @@ class Loss:
 
     Attributes:
         elementwise: ``f(logits, target)``: the loss of each element (nats for BCE).
-        grad: ``g(logits, target, n)``: the gradient of the mean over ``n`` elements with respect
-            to each logit.
+        grad: ``g(logits, target, n)``: the gradient of the mean over ``n`` elements in each logit.
     """
 
     elementwise: Callable[[Tensor, Tensor], Tensor]
@@ -61,8 +52,7 @@ LOSS_TABLE: dict[tuple[str, str], Loss] = {
         lambda z, t, n: (torch.sigmoid(z) - t) / n,
     ),
     ("bce_prob", "sigmoid"): Loss(
-        lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t, reduction="none"),
-        _bce_prob_grad,
+        lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t, reduction="none"), _bce_prob_grad
     ),
     ("mse", "sigmoid"): Loss(lambda z, t: (torch.sigmoid(z) - t).square(), _sigmoid_mse_grad),
     ("mse", "linear"): Loss(lambda z, t: (z - t).square(), lambda z, t, n: (z - t) * (2.0 / n)),
@@ -74,10 +64,8 @@ def check_loss_name(name: str, output: str | None = None) -> str:
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}.")
     if name in BCE_LOSSES and output is not None and output != "sigmoid":
-        raise ValueError(
-            f"loss={name!r} needs a model with output='sigmoid' (BCE compares probabilities); "
-            "build the model with output='sigmoid' or use loss='mse'."
-        )
+        raise ValueError(f"loss={name!r} needs a model with output='sigmoid' (BCE compares probabilities); "
+                         "build the model with output='sigmoid' or use loss='mse'.")
     return name
 
 
@@ -94,10 +82,7 @@ def loss_function(name: str, output: str) -> Callable[[Tensor, Tensor], Tensor]:
 
 
 def loss_and_grad(name: str, output: str, logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-    """Return each member's mean loss per element ``(K,)`` and its gradient in the logits ``(K, B, d)``.
-
-    ``logits`` and ``target`` have shape ``(K, B, d)``: K models, B rows each.
-    """
+    """Return each member's mean loss per element ``(K,)`` and its logit gradient, for ``(K, B, d)`` inputs."""
     loss = loss_for(name, output)
     per_member = target[0].numel()
     return loss.elementwise(logits, target).mean(dim=(1, 2)), loss.grad(logits, target, per_member)

@@ -34,33 +34,19 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
 class Autoencoder(nn.Module):
     """A fully connected autoencoder ``n_features -> *hidden -> encoding_dim -> *reversed(hidden) -> n_features``.
 
-    Every layer but the last is followed by ``activation``; the last one feeds the output head
-    (``"sigmoid"`` or ``"linear"``). With ``hidden=()`` and ``activation="linear"`` the model is
-    exactly ``x_hat = head(W_dec (W_enc x + b_enc) + b_dec)``.
+    Every layer but the last is followed by ``activation``; the last feeds the output head.
 
     Args:
-        n_features: width of the data.
-        encoding_dim: width of the code layer (``< n_features`` makes a bottleneck).
         hidden: widths of the encoder's hidden layers; the decoder mirrors them.
         activation: ``"linear"``, ``"relu"`` or ``"leaky_relu"``.
         output: ``"sigmoid"`` (reconstruction in (0, 1)) or ``"linear"``.
         seed: fixes the initial weights; ``None`` draws them from torch's global RNG.
-        init: ``"pytorch"`` (nn.Linear's default) or ``"glorot"`` (Keras's default:
-            Glorot-uniform weights, zero biases).
-        negative_slope: slope of leaky ReLU for negative inputs.
+        init: ``"pytorch"`` (nn.Linear's default) or ``"glorot"`` (Keras's: Glorot-uniform weights, zero biases).
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        encoding_dim: int,
-        hidden: Sequence[int] = (),
-        activation: str = "linear",
-        output: str = "linear",
-        seed: int | None = None,
-        init: str = "pytorch",
-        negative_slope: float = 0.01,
-    ) -> None:
+    def __init__(self, n_features: int, encoding_dim: int, hidden: Sequence[int] = (), activation: str = "linear",
+                 output: str = "linear", seed: int | None = None, init: str = "pytorch",
+                 negative_slope: float = 0.01) -> None:
         super().__init__()
         self.n_features = check_positive_int(n_features, "n_features")
         self.encoding_dim = check_positive_int(encoding_dim, "encoding_dim")
@@ -91,14 +77,8 @@ class Autoencoder(nn.Module):
     @property
     def architecture(self) -> dict:
         """The settings that define the model's shape (used to check that models can be batched)."""
-        return {
-            "n_features": self.n_features,
-            "encoding_dim": self.encoding_dim,
-            "hidden": self.hidden,
-            "activation": self.activation,
-            "output": self.output,
-            "negative_slope": self.negative_slope,
-        }
+        return {"n_features": self.n_features, "encoding_dim": self.encoding_dim, "hidden": self.hidden,
+                "activation": self.activation, "output": self.output, "negative_slope": self.negative_slope}
 
     def linear_layers(self) -> list[nn.Linear]:
         """Return the model's ``nn.Linear`` layers, input to output."""
@@ -127,17 +107,10 @@ class Autoencoder(nn.Module):
 
 
 # --- looking inside a model ----------------------------------------------------------------------
-
-
 def end_to_end_map(model: Autoencoder) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(W, b)`` with ``logits(x) = x @ W.T + b`` for a model with linear activation.
-
-    Raises a ValueError for models with a non-linear activation: they have no single map.
-    """
+    """Return ``(W, b)`` with ``logits(x) = x @ W.T + b`` for a model with linear activation (else ValueError)."""
     if model.activation != "linear":
-        raise ValueError(
-            f"end_to_end_map needs activation='linear', this model uses {model.activation!r}."
-        )
+        raise ValueError(f"end_to_end_map needs activation='linear', this model uses {model.activation!r}.")
     d = model.n_features
     weight = torch.eye(d, dtype=torch.float64)
     bias = torch.zeros(d, dtype=torch.float64)
@@ -181,10 +154,8 @@ class DeadUnits:
 def dead_units(model: Autoencoder, x: torch.Tensor, batch_size: int = 8192) -> DeadUnits:
     """Count units after each activation layer that are zero for every row of ``x``.
 
-    Only layers followed by ReLU or leaky ReLU are counted (a linear model has none). For ReLU a
-    dead unit outputs 0 and passes no gradient, so it never recovers. For leaky ReLU the count
-    is of units whose pre-activation is never positive: they still pass gradient, so read it
-    as "would be dead under ReLU".
+    A dead ReLU unit passes no gradient and never recovers. For leaky ReLU the count is of units
+    whose pre-activation is never positive ("would be dead under ReLU"); they still learn.
     """
     x = as_data_tensor(x)
     check_width(x, model.n_features)
@@ -199,6 +170,5 @@ def dead_units(model: Autoencoder, x: torch.Tensor, batch_size: int = 8192) -> D
                 positive = (layer(h) > 0).any(dim=0).cpu()
                 ever_positive[i] = ever_positive.get(i, torch.zeros_like(positive)) | positive
             h = layer(h)
-    dead = tuple(int((~p).sum()) for _, p in sorted(ever_positive.items()))
-    width = tuple(int(p.numel()) for _, p in sorted(ever_positive.items()))
-    return DeadUnits(dead=dead, width=width)
+    return DeadUnits(dead=tuple(int((~p).sum()) for _, p in sorted(ever_positive.items())),
+                     width=tuple(int(p.numel()) for _, p in sorted(ever_positive.items())))

@@ -1,9 +1,4 @@
-"""Plot: the figure helpers that several chapters share. Each draws what it is given on an Axes and returns it.
-
-This module never trains and imports nothing from the training stack; ``import aebook`` does not
-load it (nor matplotlib) until ``aebook.plot`` is first used. Figures that serve one chapter are
-drawn in that chapter or in its own module under ``book/``.
-"""
+"""Plot: the figure helpers that several chapters share. Each draws what it is given on an Axes and returns it."""
 
 from __future__ import annotations
 
@@ -31,19 +26,9 @@ def new_axes(width: float = 6.0, height: float = 3.8) -> Axes:
     return ax
 
 
-def finish_axes(
-    ax: Axes,
-    xlabel: str | None,
-    ylabel: str,
-    title: str | None = None,
-    logy: bool = False,
-    grid_axis: str = "both",
-    legend: Mapping[str, object] | None = None,
-) -> Axes:
-    """Give ``ax`` the book's finish and return it: axis labels (with units), an optional title,
-    an optional log y scale, a small legend (``legend`` adds or overrides its options) and a
-    light grid (on ``grid_axis``).
-    """
+def finish_axes(ax: Axes, xlabel: str | None, ylabel: str, title: str | None = None, logy: bool = False,
+                grid_axis: str = "both", legend: Mapping[str, object] | None = None) -> Axes:
+    """Give ``ax`` the book's labels, title, log y scale, legend (``legend``: extra options) and grid; return it."""
     if logy:
         ax.set_yscale("log")
     if xlabel is not None:
@@ -56,19 +41,9 @@ def finish_axes(
     return ax
 
 
-def loss_curves(
-    histories: Mapping[str, LossSeries],
-    floor: float | None = None,
-    floor_label: str = "floor",
-    ax: Axes | None = None,
-    logy: bool = True,
-    title: str | None = None,
-) -> Axes:
-    """Plot per-epoch training loss for each labelled ``History``, with an optional floor line.
-
-    The y axis is labelled with the loss's units (nats per element for BCE) and is logarithmic
-    unless ``logy=False``; the floor is a dashed black line labelled with its value.
-    """
+def loss_curves(histories: Mapping[str, LossSeries], floor: float | None = None, floor_label: str = "floor",
+                ax: Axes | None = None, logy: bool = True, title: str | None = None) -> Axes:
+    """Plot each labelled ``History``'s per-epoch training loss (log y unless ``logy=False``) and an optional floor."""
     ax = ax or new_axes()
     units = "loss"
     for label, history in histories.items():

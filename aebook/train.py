@@ -1,10 +1,7 @@
 """Train: the one training loop (``fit_many``; ``fit`` is ``fit_many`` of one model), the
 ``History`` it returns, the per-epoch callback mechanism (``Recorder``) and the choice of device.
 
-Performance rules (see design.md): the data is moved to the training device once; batches are
-drawn from a seeded ``randperm`` on that device; the loss is accumulated on the device and read
-back once per epoch; gradients are computed by hand into one buffer and Adam updates that buffer
-in a few tensor ops (``aebook.engine``), so no per-parameter ``zero_grad`` or optimizer loop runs.
+Data moves to the device once; batches come from a seeded on-device ``randperm``; one host sync per epoch.
 """
 
 from __future__ import annotations
@@ -32,11 +29,7 @@ class TrainingDiverged(ValueError):
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """Return the training device: CUDA if available, else MPS if present, else CPU.
-
-    Pass ``device`` to force one; an unknown name or an unavailable device raises a
-    ValueError that lists the choices.
-    """
+    """Return the training device: ``device`` if given (ValueError if unknown or unavailable), else CUDA, MPS or CPU."""
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -50,15 +43,11 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"unknown device {device!r}; use {_ACCEPTED}.") from err
     if chosen.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(
-                f"device {device!r} was requested but CUDA is not available here; "
-                "use device='cpu' or install the CUDA build of torch."
-            )
+            raise ValueError(f"device {device!r} was requested but CUDA is not available here; "
+                             "use device='cpu' or install the CUDA build of torch.")
         if chosen.index is not None and chosen.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device {device!r} does not exist: this machine has "
-                f"{torch.cuda.device_count()} CUDA device(s)."
-            )
+            raise ValueError(f"device {device!r} does not exist: this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s).")
     elif chosen.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
@@ -74,14 +63,8 @@ class History:
 
     Attributes:
         loss: per-epoch mean training loss (MSE per element, or BCE in nats per element).
-        loss_name: the loss that was minimised.
-        lr: the learning rate.
-        epochs: the number of epochs run.
-        steps: the number of optimiser steps taken.
-        seconds: wall-clock training time in seconds.
-        converged: whether the loss fell below ``tol`` (always False when no ``tol`` was given).
+        converged: whether the loss fell below ``tol`` (always False without ``tol``).
         interrupted: whether the run was stopped early with Ctrl-C.
-        device: the device the model trained on.
     """
 
     loss: np.ndarray
@@ -107,18 +90,12 @@ class History:
         return int(below[0]) + 1 if len(below) else None
 
     def __repr__(self) -> str:
-        return (
-            f"History(loss={self.loss_name!r}, epochs={self.epochs}, final={self.final:.4g}, "
-            f"converged={self.converged})"
-        )
+        return (f"History(loss={self.loss_name!r}, epochs={self.epochs}, final={self.final:.4g}, "
+                f"converged={self.converged})")
 
 
 def progress_enabled(progress: bool | None) -> bool:
-    """Resolve ``progress=None`` from the ``AEBOOK_PROGRESS`` environment variable (default on).
-
-    The test suite and ``make execute`` set ``AEBOOK_PROGRESS=0`` so that progress bars never
-    reach the stored, compared notebook outputs.
-    """
+    """Resolve ``progress=None`` from the ``AEBOOK_PROGRESS`` environment variable (default on)."""
     if progress is not None:
         return bool(progress)
     return os.environ.get("AEBOOK_PROGRESS", "1").lower() not in ("0", "false", "no", "off")
@@ -144,30 +121,15 @@ def check_hyperparameters(lr: float, batch_size: int, epochs: int, tol: float | 
 
 
 def diverged_message(epoch: int, lr: float) -> str:
-    return (
-        f"training diverged: the loss became NaN or infinite in epoch {epoch}. "
-        f"Try a lower learning rate than lr={lr:g} (e.g. lr={lr / 10:g})."
-    )
+    return (f"training diverged: the loss became NaN or infinite in epoch {epoch}. "
+            f"Try a lower learning rate than lr={lr:g} (e.g. lr={lr / 10:g}).")
 
 
-def run_training(
-    models: Sequence[Autoencoder],
-    x: torch.Tensor,
-    loss: str,
-    lrs: Sequence[float],
-    seeds: Sequence[int],
-    batch_size: int,
-    epochs: int,
-    device: str | torch.device | None,
-    tol: float | None,
-    progress: bool | None,
-    label: str,
-    on_epoch: EpochCallback | None = None,
-) -> list[History]:
-    """Train same-shaped ``models`` side by side (see ``aebook.engine``); return one History each.
-
-    Inputs are assumed validated by the caller (``fit_many``).
-    """
+def run_training(models: Sequence[Autoencoder], x: torch.Tensor, loss: str, lrs: Sequence[float],
+                 seeds: Sequence[int], batch_size: int, epochs: int, device: str | torch.device | None,
+                 tol: float | None, progress: bool | None, label: str,
+                 on_epoch: EpochCallback | None = None) -> list[History]:
+    """Train validated, same-shaped ``models`` side by side (``aebook.engine``); return one History each."""
     dev = pick_device(device)
     first = next(models[0].parameters())
     home, dtype = first.device, first.dtype
@@ -177,14 +139,12 @@ def run_training(
     data = x.to(device=dev, dtype=dtype)
     n = data.shape[0]
     generators = [torch.Generator(device=dev).manual_seed(int(s)) for s in seeds]
-
     per_epoch: list[torch.Tensor] = []
     finished_at = [0] * k  # epochs run by each member; 0 while it is still training
     steps, interrupted = 0, False
     bar = None
     if progress_enabled(progress):
         from tqdm.auto import tqdm
-
         bar = tqdm(total=epochs, desc=label, unit="epoch", leave=False)
     start = time.perf_counter()
     try:
@@ -219,11 +179,8 @@ def run_training(
                 break
     except KeyboardInterrupt:
         interrupted = True
-        warnings.warn(
-            f"training interrupted after {len(per_epoch)} complete epoch(s); "
-            "returning the history so far.",
-            stacklevel=3,
-        )
+        warnings.warn(f"training interrupted after {len(per_epoch)} complete epoch(s); "
+                      "returning the history so far.", stacklevel=3)
     finally:
         if bar is not None:
             bar.close()
@@ -235,62 +192,35 @@ def run_training(
     histories = []
     for m in range(k):
         run = finished_at[m] or len(per_epoch)
-        histories.append(
-            History(
-                loss=losses[:run, m].copy(),
-                loss_name=loss,
-                lr=float(lrs[m]),
-                epochs=run,
-                steps=steps if not finished_at[m] else run * -(-n // batch_size),
-                seconds=seconds,
-                converged=bool(finished_at[m]),
-                interrupted=interrupted,
-                device=str(dev),
-                tol=tol,
-            )
-        )
+        histories.append(History(loss=losses[:run, m].copy(), loss_name=loss, lr=float(lrs[m]), epochs=run,
+                                 steps=steps if not finished_at[m] else run * -(-n // batch_size),
+                                 seconds=seconds, converged=bool(finished_at[m]), interrupted=interrupted,
+                                 device=str(dev), tol=tol))
     return histories
 
 
-def fit(
-    model: Autoencoder,
-    x: torch.Tensor,
-    loss: str = "mse",
-    lr: float = 1e-3,
-    batch_size: int = 128,
-    epochs: int = 100,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    tol: float | None = None,
-    progress: bool | None = None,
-    on_epoch: Callable[[int, Autoencoder], None] | None = None,
-) -> History:
+def fit(model: Autoencoder, x: torch.Tensor, loss: str = "mse", lr: float = 1e-3, batch_size: int = 128,
+        epochs: int = 100, seed: int = 0, device: str | torch.device | None = None, tol: float | None = None,
+        progress: bool | None = None, on_epoch: Callable[[int, Autoencoder], None] | None = None) -> History:
     """Train ``model`` to reconstruct ``x`` with Adam and return its ``History``.
 
     Args:
-        model: the autoencoder; it is trained in place and left on its original device.
+        model: trained in place and left on its original device.
         x: data, shape ``(n_samples, n_features)``; it is both input and target.
         loss: ``"mse"``, ``"bce"`` (logit scale) or ``"bce_prob"`` (probability scale).
-        lr: Adam's learning rate.
-        batch_size: rows per optimiser step; the last batch of an epoch may be smaller.
-        epochs: the maximum number of passes over the data.
-        seed: fixes the batch order (the initialisation is fixed by the model's own ``seed``).
+        seed: fixes the batch order (the model's own ``seed`` fixes the initialisation).
         device: where to train; ``None`` picks CUDA, then MPS, then CPU.
-        tol: stop at the end of the first epoch whose mean loss is below ``tol``.
-        progress: show a tqdm bar over epochs; ``None`` follows ``AEBOOK_PROGRESS`` (default on).
-        on_epoch: called as ``on_epoch(epoch, model)`` after each epoch (1-based) with the
-            model's current weights, e.g. to count dead units as training goes. It costs one copy
-            of the weights per epoch.
+        tol: stop after the first epoch whose mean loss is below ``tol``.
+        progress: show a tqdm bar; ``None`` follows ``AEBOOK_PROGRESS`` (default on).
+        on_epoch: called as ``on_epoch(epoch, model)`` after each epoch (1-based).
 
     Returns:
-        A ``History`` whose ``loss`` is the per-epoch mean training loss (MSE per element, or
-        nats per element for BCE). Ctrl-C (or the notebook's "interrupt kernel") stops training
-        cleanly: the model keeps the weights of the last optimiser step that finished, and the
-        History holds the epochs completed so far, with ``interrupted=True``.
+        A ``History`` of per-epoch mean training loss (MSE, or BCE nats, per element). Ctrl-C stops
+        cleanly with ``interrupted=True``; the model keeps the last finished step's weights.
 
     Raises:
-        ValueError: for bad data, an unknown loss or device, or bad hyperparameters;
-            ``TrainingDiverged`` (a ValueError) if the loss becomes NaN or infinite.
+        ValueError: for bad data, loss, device or hyperparameters; ``TrainingDiverged`` (a
+            ValueError) if the loss becomes NaN or infinite.
     """
     callback = None if on_epoch is None else (lambda epoch, models: on_epoch(epoch, models[0]))
     (history,) = _checked_training([model], x, loss, [lr], batch_size, epochs, [seed], device, tol, progress,
@@ -306,50 +236,28 @@ def _per_member(value: object, k: int, name: str) -> list:
     return [value] * k
 
 
-def fit_many(
-    models: Sequence[Autoencoder],
-    x: torch.Tensor,
-    loss: str = "mse",
-    lr: float | Sequence[float] = 1e-3,
-    batch_size: int = 128,
-    epochs: int = 100,
-    seeds: Sequence[int] | None = None,
-    device: str | torch.device | None = None,
-    tol: float | None = None,
-    progress: bool | None = None,
-    on_epoch: Callable[[int, list[Autoencoder]], None] | None = None,
-) -> list[History]:
+def fit_many(models: Sequence[Autoencoder], x: torch.Tensor, loss: str = "mse", lr: float | Sequence[float] = 1e-3,
+             batch_size: int = 128, epochs: int = 100, seeds: Sequence[int] | None = None,
+             device: str | torch.device | None = None, tol: float | None = None, progress: bool | None = None,
+             on_epoch: Callable[[int, list[Autoencoder]], None] | None = None) -> list[History]:
     """Train K same-architecture ``models`` on ``x`` at once; return one ``History`` per model.
 
     Member ``i`` gets what ``fit(models[i], x, lr=lr[i], seed=seeds[i], ...)`` would give it, up to
-    float round-off, but all K train as one batched computation, which is much faster than K
-    separate runs for small models. ``lr`` is one value or one per model; ``seeds`` (the batch
-    order of each member) defaults to ``0, 1, ..., K-1``. With ``tol``, a member that reaches it
-    stops updating while the others go on. ``on_epoch(epoch, models)`` is called after each
-    epoch with every model holding its current weights.
+    float round-off, as one batched computation. ``lr`` is one value or one per model; ``seeds``
+    defaults to ``0, 1, ..., K-1``. With ``tol``, a member that reaches it stops while the others
+    go on. ``on_epoch(epoch, models)`` is called after each epoch.
 
     Raises:
-        ValueError: if the models differ in architecture, dtype or device, or for any input
-            ``fit`` would refuse.
+        ValueError: if the models differ in architecture, dtype or device, or for any input ``fit`` refuses.
     """
     return _checked_training(models, x, loss, lr, batch_size, epochs, seeds, device, tol, progress, on_epoch,
                              caller="fit_many")
 
 
-def _checked_training(
-    models: Sequence[Autoencoder],
-    x: object,
-    loss: str,
-    lr: float | Sequence[float],
-    batch_size: int,
-    epochs: int,
-    seeds: Sequence[int] | None,
-    device: str | torch.device | None,
-    tol: float | None,
-    progress: bool | None,
-    on_epoch: EpochCallback | None,
-    caller: str,
-) -> list[History]:
+def _checked_training(models: Sequence[Autoencoder], x: object, loss: str, lr: float | Sequence[float],
+                      batch_size: int, epochs: int, seeds: Sequence[int] | None, device: str | torch.device | None,
+                      tol: float | None, progress: bool | None, on_epoch: EpochCallback | None,
+                      caller: str) -> list[History]:
     """Check every input of ``fit``/``fit_many`` (``caller``) once, then run ``run_training``."""
     models = list(models)
     if not models or not all(isinstance(m, Autoencoder) for m in models):
@@ -360,10 +268,8 @@ def _checked_training(
         if model.architecture != reference:
             different = {key: (reference[key], model.architecture[key])
                          for key in reference if reference[key] != model.architecture[key]}
-            raise ValueError(
-                f"fit_many trains models of one architecture together, but model {i} differs from "
-                f"model 0 in {different}; group the models by architecture and call fit_many per group."
-            )
+            raise ValueError(f"fit_many trains models of one architecture together, but model {i} differs from "
+                             f"model 0 in {different}; group the models by architecture and call fit_many per group.")
     params = [next(m.parameters()) for m in models]
     if len({(p.dtype, p.device) for p in params}) != 1:
         raise ValueError("all models must share one dtype and device; move them with .to(...) first.")
@@ -383,22 +289,12 @@ def _checked_training(
 class Recorder:
     """An ``on_epoch`` callback that measures every model before training and after every ``every`` epochs.
 
-    ``measure(model)`` may return anything (a count, an ``Evaluation``, a tuple); the results are
-    kept in ``values[count][member]``. This is the book's one way of watching a run as it trains:
-    ``aebook.DeadUnitTracker`` and ``aebook.fit_traced`` are recorders, and a chapter makes its own
-    with a different ``measure``::
-
-        recorder = Recorder(lambda m: aebook.evaluate(m, x, "bce").excess, models)   # epoch 0
-        aebook.fit_many(models, x, loss="bce", on_epoch=recorder)
-        recorder.array()                                  # (n_models, n_counts)
-
-    Passing the same recorder to a second ``fit`` call continues its record: its epochs count on
-    from the last one.
+    ``measure(model)`` may return anything; results are kept in ``values[count][member]``. A second
+    ``fit`` call with the same recorder continues its record, counting epochs on from the last one.
 
     Args:
         measure: called as ``measure(model)`` with each model holding its current weights.
         models: the models that will be trained, in ``fit_many``'s order (or one model for ``fit``).
-        every: measure after every ``every``-th epoch only (each measure may cost a pass over data).
         before_training: also measure the models as they are now, recorded as epoch 0.
 
     Attributes:
@@ -426,10 +322,8 @@ class Recorder:
         """Measure after ``epoch`` (1-based, of the current fit call); called by ``fit``/``fit_many``."""
         models = _model_list(models, type(self).__name__)
         if len(models) != len(self.models):
-            raise ValueError(
-                f"the recorder was made for {len(self.models)} model(s) but was called with {len(models)}; "
-                "make one recorder per fit/fit_many call, with the same models."
-            )
+            raise ValueError(f"the recorder was made for {len(self.models)} model(s) but was called with "
+                             f"{len(models)}; make one recorder per fit/fit_many call, with the same models.")
         if epoch == 1:
             self._offset = self._last
         self._last = self._offset + epoch

@@ -45,6 +45,7 @@ import aebook
 from aebook.losses import loss_function
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book"))  # the chapters' own modules: deep_grid (check 6)
 RTOL_CURVE = 1e-4  # float32: rounding ~6e-8 per operation, summed in a different order on the GPU
 FAILED: list[str] = []
 
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{ev.mse:.4f}")
 
     print("\n6. fit_many on the chapter's grid at d = 100, 16 seeds per cell")
-    from aebook.grid import markdown_table, run_grid
+    from deep_grid import markdown_table, run_grid  # the chapter's grid table (aebook.diagnose's is per model)
 
     sync(gpu)
     start = time.perf_counter()

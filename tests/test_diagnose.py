@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aebook
-from aebook.diagnose import diagnose, diagnose_model, load_array, markdown_table, mse_with_error
+from aebook.diagnose import diagnose, diagnose_model, load_array, markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,18 +94,6 @@ def test_diagnose_model_splits_floor_and_excess():
     leaky = diagnose_model(aebook.Autoencoder(4, 4, hidden=(6,), activation="leaky_relu", output="sigmoid", seed=0),
                            x, "bce")
     assert leaky.activation == "leaky_relu" and "never positive" in markdown_table({"leaky": leaky})
-
-
-def test_mse_with_error_matches_evaluate():
-    x = aebook.data.uniform(500, 3, seed=0)
-    model = aebook.Autoencoder(3, 1, seed=0)
-    mse, se = mse_with_error(model, x)
-    assert mse == pytest.approx(aebook.evaluate(model, x, "mse").mse, rel=1e-6)
-    assert 0 < se < mse
-    with pytest.raises(ValueError, match="features"):
-        mse_with_error(model, aebook.data.uniform(5, 2, seed=0))
-    with pytest.raises(ValueError, match="2 rows"):
-        mse_with_error(model, x[:1])
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -263,7 +251,7 @@ def test_cli_help_documents_the_command():
 
 
 def test_main_returns_status_without_exiting(tmp_path, capsys):
-    from aebook.cli import main
+    from aebook.diagnose import main
 
     assert main(["diagnose", str(tmp_path / "none.csv"), "--loss", "mse"]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -1,11 +1,11 @@
-"""aebook.monitor: on_epoch trackers for dead units and for the gap to the floor."""
+"""aebook.DeadUnitTracker: the on_epoch recorder of dead ReLU units (EvaluationTracker: tests/test_bottleneck.py)."""
 
 import numpy as np
 import pytest
 import torch
 
 import aebook
-from aebook.monitor import DeadUnitTracker, EvaluationTracker
+from aebook import DeadUnitTracker
 
 
 def relu_model(seed=0):
@@ -22,7 +22,7 @@ def test_dead_unit_tracker_counts_at_init_and_each_epoch():
     assert tracker.dead.shape == (2, 4, 3) and tracker.total.shape == (2, 4)
     # the last count is the trained models' own count
     for i, model in enumerate(models):
-        assert tuple(tracker.dead[i, -1]) == aebook.diagnostics.dead_units(model, x).dead
+        assert tuple(tracker.dead[i, -1]) == aebook.models.dead_units(model, x).dead
     assert np.all((0 <= tracker.fraction) & (tracker.fraction <= 1))
 
 
@@ -73,39 +73,9 @@ def test_dead_unit_tracker_refuses_bad_input():
         tracker(1, [relu_model(), relu_model(1)])
 
 
-def test_evaluation_tracker_follows_the_gap_across_fit_calls():
-    x = aebook.data.uniform(400, 6, seed=0)
-    model = aebook.Autoencoder(6, 3, seed=0)
-    tracker = EvaluationTracker(x, "mse", model, every=2)
-    aebook.fit(model, x, loss="mse", lr=1e-2, epochs=4, batch_size=50, progress=False, on_epoch=tracker)
-    aebook.fit(model, x, loss="mse", lr=1e-3, epochs=2, batch_size=50, progress=False, on_epoch=tracker)
-    assert tracker.epochs == [0, 2, 4, 6]
-    assert tracker.floor[0] == pytest.approx(aebook.floors.pca_floor(x, 3))
-    assert tracker.loss_values.shape == (1, 4)
-    np.testing.assert_allclose(tracker.excess, tracker.loss_values - tracker.floor[:, None])
-    assert tracker.relative_gap[0, -1] == pytest.approx(aebook.evaluate(model, x, "mse").excess / tracker.floor[0])
-    # a linear model cannot beat the PCA floor (float32 round-off aside)
-    assert np.all(tracker.relative_gap > -1e-5)
-
-
-def test_evaluation_tracker_relative_gap_needs_a_floor():
-    x = aebook.data.uniform(40, 3, seed=0)
-    tracker = EvaluationTracker(x, "mse", aebook.Autoencoder(3, 3, seed=0))
-    with pytest.raises(ValueError, match="floor is 0"):
-        _ = tracker.relative_gap
-    with pytest.raises(ValueError, match="unknown loss"):
-        EvaluationTracker(x, "l1", aebook.Autoencoder(3, 3))
-    with pytest.raises(ValueError, match="made for 1"):
-        tracker(1, [aebook.Autoencoder(3, 3), aebook.Autoencoder(3, 3)])
-
-
-@pytest.mark.parametrize("make", [
-    lambda x, models: DeadUnitTracker(x, models),
-    lambda x, models: EvaluationTracker(x, "mse", models),
-], ids=["DeadUnitTracker", "EvaluationTracker"])
-def test_a_tracker_refuses_a_call_with_other_models(make):
+def test_a_tracker_refuses_a_call_with_other_models():
     x = aebook.data.uniform(64, 3, seed=0)
     models = [aebook.Autoencoder(3, 3, hidden=(4,), activation="relu", seed=s) for s in (0, 1)]
-    tracker = make(x, models)
+    tracker = DeadUnitTracker(x, models)
     with pytest.raises(ValueError, match=r"made for 2 model\(s\) but was called with 1"):
         tracker(1, models[:1])

@@ -1,14 +1,15 @@
-"""aebook.spectrum: the Marchenko-Pastur prediction of the sample PCA floor of iid data."""
+"""aebook.floors: the Marchenko-Pastur prediction of the sample PCA floor of iid data."""
 
 import numpy as np
 import pytest
 
 import aebook
-from aebook.floors import covariance_eigenvalues, pca_floor
-from aebook.spectrum import (
+from aebook.floors import (
+    covariance_eigenvalues,
     marchenko_pastur_edges,
     marchenko_pastur_eigenvalues,
     marchenko_pastur_floor,
+    pca_floor,
     population_floor,
 )
 

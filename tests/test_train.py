@@ -4,8 +4,7 @@ import torch
 
 import aebook
 from aebook.engine import StackedAutoencoders
-from aebook.losses import loss_and_grad
-from aebook.losses import loss_function
+from aebook.losses import loss_and_grad, loss_function
 
 
 @pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu"])

@@ -1,14 +1,21 @@
+"""Tests of book/deep_grid.py, the code of the chapter "Deep leaky-ReLU models"."""
+
 import numpy as np
 import pytest
 import torch
 
 import aebook
-from aebook.grid import (
+from deep_grid import (
     Cell,
     build_model,
     chance_of_separation,
+    dead_unit_curves,
     find,
     fully_above,
+    grid_excess_curves,
+    grid_panels,
+    grid_strip,
+    html_table,
     make_data,
     markdown_table,
     run_grid,
@@ -113,21 +120,31 @@ def test_plots_accept_cells(cells):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    axes = aebook.plot.grid_panels(aebook.plot.grid_excess_curves, {"a": cells, "b": cells[:2]})
+    axes = grid_panels(grid_excess_curves, {"a": cells, "b": cells[:2]})
     assert len(axes) == 2 and axes[0].get_yscale() == "log"
-    ax = aebook.plot.grid_strip(cells, value="mse")
+    ax = grid_strip(cells, value="mse")
     assert ax.get_ylabel().startswith("reconstruction MSE")
-    ax = aebook.plot.dead_unit_curves(cells)
+    ax = dead_unit_curves(cells)
     assert "never fire" in ax.get_ylabel()
     with pytest.raises(ValueError, match="excess"):
-        aebook.plot.grid_strip(cells, value="loss")
+        grid_strip(cells, value="loss")
     with pytest.raises(ValueError, match="track_dead_units"):
-        aebook.plot.dead_unit_curves([c for c in cells if c.architecture == "linear"])
+        dead_unit_curves([c for c in cells if c.architecture == "linear"])
     with pytest.raises(ValueError, match="at least one panel"):
-        aebook.plot.grid_panels(aebook.plot.grid_strip, {})
+        grid_panels(grid_strip, {})
     plt.close("all")
 
 
 def test_html_table(cells):
-    html = aebook.grid.html_table(cells)
+    html = html_table(cells)
     assert html.startswith("<table>") and html.count("<tr>") == 1 + len(cells) and "leaky_relu" in html
+
+
+def test_html_and_markdown_tables_show_the_same_texts(cells):
+    import re
+
+    html = html_table(cells, fmt=".5f")
+    lines = markdown_table(cells, fmt=".5f").splitlines()
+    md_rows = [[t.strip() for t in line.strip("|").split("|")] for line in lines]
+    html_rows = [re.findall(r"<t[hd]>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)]
+    assert html_rows == [md_rows[0]] + md_rows[2:]

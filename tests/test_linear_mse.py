@@ -1,11 +1,11 @@
-"""Tests of aebook.diagnostics.identity_gap, the helper of the linear chapter."""
+"""Tests of book/linear_mse.py, the code of the chapter "Linear model, uniform data, MSE"."""
 
 import numpy as np
 import pytest
 import torch
 
 import aebook
-from aebook.diagnostics import identity_gap
+from linear_mse import epoch_series, identity_gap, singular_value_plot
 
 
 def _set_map(model: aebook.Autoencoder, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -67,11 +67,22 @@ def test_epoch_series_plots_one_point_per_epoch():
     import matplotlib
 
     matplotlib.use("Agg")
-    ax = aebook.plot.epoch_series({"a": [3, 2, 0], "b": [1, 1]}, ylabel="directions")
+    ax = epoch_series({"a": [3, 2, 0], "b": [1, 1]}, ylabel="directions")
     lines = ax.get_lines()
     assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2]]
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "directions"
     with pytest.raises(ValueError, match="at least one"):
-        aebook.plot.epoch_series({}, ylabel="y")
+        epoch_series({}, ylabel="y")
     with pytest.raises(ValueError, match="1-D"):
-        aebook.plot.epoch_series({"a": []}, ylabel="y")
+        epoch_series({"a": []}, ylabel="y")
+
+
+def test_singular_value_plot_draws_each_map_and_the_identity():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = aebook.Autoencoder(3, 3, seed=0)
+    ax = singular_value_plot({"init": aebook.models.singular_values(model), "two": np.array([2.0, 0.5])})
+    lines = ax.get_lines()
+    assert [list(line.get_xdata()) for line in lines[:2]] == [[1, 2, 3], [1, 2]]
+    assert ax.get_yscale() == "log" and "identity" in lines[2].get_label()

@@ -1,0 +1,278 @@
+"""Code for the chapter "Sigmoid + BCE on uniform data" (bce_uniform.ipynb): the analysis and figures it alone uses.
+
+The core (``aebook``) holds what the BCE chapters share: ``aebook.floors.expect_uniform``,
+``bernoulli_kl`` and ``best_sigmoid_affine`` (the least excess of a per-feature sigmoid(affine)
+on ``U(0, 1)`` data), and ``aebook.fit_traced``. This module adds:
+
+* ``sigmoid_affine_excess``: the expected excess of one ``sigmoid(a t + b)``, nats per element;
+  ``sigmoid_affine_autoencoder`` builds that model as an ``aebook.Autoencoder`` so it can be
+  evaluated like a trained one; ``cross_weight_energy`` measures a trained model's cross weights.
+* ``continuous_bernoulli_nll``, ``continuous_bernoulli_mean``, ``continuous_bernoulli_best``,
+  ``beta_nll``, ``loss_minima``: what the minimum of a properly normalised likelihood for [0, 1]
+  data means.
+* The chapter's figures: ``bce_traces``, ``sigmoid_fits``, ``minima_per_target``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+
+from aebook import Autoencoder, Trace
+from aebook.data import as_float64, check_positive_int
+from aebook.floors import bernoulli_kl, binary_entropy, check_targets, expect_uniform
+from aebook.models import end_to_end_map
+from aebook.plot import finish_axes, new_axes
+
+__all__ = [
+    "bce_traces",
+    "beta_nll",
+    "continuous_bernoulli_best",
+    "continuous_bernoulli_mean",
+    "continuous_bernoulli_nll",
+    "cross_weight_energy",
+    "loss_minima",
+    "minima_per_target",
+    "sigmoid_affine_autoencoder",
+    "sigmoid_affine_excess",
+    "sigmoid_fits",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# The sigmoid(affine) model class on uniform targets
+# --------------------------------------------------------------------------------------------
+
+
+def sigmoid_affine_excess(slope: float, bias: float | None = None, nodes: int = 512) -> float:
+    """Return ``E[KL(Bern(t) || Bern(sigmoid(slope * t + bias)))]`` for ``t ~ U(0, 1)``, in nats.
+
+    That is the expected BCE of the one-feature model ``sigmoid(slope * t + bias)`` minus the
+    entropy floor ``E[H(t)] = 1/2``. ``bias`` defaults to ``-slope / 2``, the symmetric choice
+    (see ``aebook.floors.best_sigmoid_affine``).
+    """
+    a = float(as_float64(slope, "slope"))
+    b = -a / 2 if bias is None else float(as_float64(bias, "bias"))
+    return expect_uniform(lambda t: bernoulli_kl(t, a * t + b), nodes)
+
+
+def sigmoid_affine_autoencoder(n_features: int, slope: float, bias: float) -> Autoencoder:
+    """Return a linear sigmoid ``Autoencoder`` whose every output is ``sigmoid(slope * x_j + bias)``.
+
+    The encoder is the identity and the decoder is ``slope * I`` with bias ``bias``, so the model
+    belongs to the same class as ``Autoencoder(n_features, n_features, output="sigmoid")`` and can
+    be passed to ``aebook.evaluate`` like a trained one (float32 parameters).
+    """
+    n_features = check_positive_int(n_features, "n_features")
+    a = float(as_float64(slope, "slope"))
+    b = float(as_float64(bias, "bias"))
+    model = Autoencoder(n_features, n_features, output="sigmoid", seed=0)
+    encoder, decoder = model.linear_layers()
+    with torch.no_grad():
+        encoder.weight.copy_(torch.eye(n_features))
+        encoder.bias.zero_()
+        decoder.weight.copy_(a * torch.eye(n_features))
+        decoder.bias.fill_(b)
+    return model.eval()
+
+
+def cross_weight_energy(model: Autoencoder) -> float:
+    """Return the mean over outputs of the summed squared cross-feature weights of a linear model.
+
+    With ``logits = W x + c`` (``aebook.models.end_to_end_map``) this is
+    ``mean_j sum_{k != j} W_jk**2``. For independent features, the cross terms only add noise to
+    each logit; to second order they raise the BCE excess by ``cross_weight_cost`` times this
+    value (see ``aebook.floors.SigmoidAffineOptimum``). Raises a ValueError for a model with a
+    non-linear activation.
+    """
+    weight, _ = end_to_end_map(model)
+    off = weight - np.diag(np.diag(weight))
+    return float((off**2).sum(axis=1).mean())
+
+
+# --------------------------------------------------------------------------------------------
+# Continuous targets: properly normalised likelihoods and what their minimum means
+# --------------------------------------------------------------------------------------------
+
+
+def _log_expm1_over(eta: torch.Tensor) -> torch.Tensor:
+    """Return ``log((exp(eta) - 1) / eta)`` (the log normaliser of the continuous Bernoulli), stably."""
+    small = eta.abs() < 1e-4
+    safe = torch.where(small, torch.ones_like(eta), eta)
+    pos = safe + torch.log(-torch.expm1(-safe)) - torch.log(safe)  # for eta > 0
+    neg = torch.log(-torch.expm1(safe)) - torch.log(-safe)  # for eta < 0
+    large = torch.where(safe > 0, pos, neg)
+    series = eta / 2 + eta**2 / 24
+    return torch.where(small, series, large)
+
+
+def continuous_bernoulli_nll(t: object, logits: object) -> torch.Tensor:
+    """Return ``-log p(t)`` elementwise under the continuous Bernoulli with these logits, in nats (float64).
+
+    The continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019) is the density
+    ``p(t) = C(lam) lam^t (1 - lam)^(1 - t)`` on [0, 1], ``lam = sigmoid(logits)``; with ``eta = logits``
+    it is ``exp(eta t) eta / (exp(eta) - 1)``. Its NLL is BCE minus ``log C(lam)``, computed here
+    stably for any finite ``eta``; it matches ``-torch.distributions.ContinuousBernoulli(logits=eta)
+    .log_prob(t)``. Being a density, it can be negative.
+
+    Raises:
+        ValueError: if a target lies outside [0, 1] or a value is not finite.
+    """
+    t = check_targets(as_float64(t, "t"))
+    eta = as_float64(logits, "logits")
+    return _log_expm1_over(eta) - eta * t
+
+
+def continuous_bernoulli_mean(logits: object) -> torch.Tensor:
+    """Return the mean of the continuous Bernoulli with these logits (float64, in (0, 1)).
+
+    ``E[t] = 1 / (1 - exp(-eta)) - 1 / eta``, which is 1/2 at ``eta = 0`` and increases with ``eta``.
+    """
+    eta = as_float64(logits, "logits")
+    small = eta.abs() < 1e-4
+    safe = torch.where(small, torch.ones_like(eta), eta)
+    large = -1 / torch.expm1(-safe) - 1 / safe
+    return torch.where(small, 0.5 + eta / 12, large)
+
+
+def continuous_bernoulli_best(t: object, iterations: int = 200) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(logits, nll)``: for each target, the continuous Bernoulli that fits it best, and its NLL.
+
+    The NLL ``log((e^eta - 1)/eta) - eta t`` is convex in ``eta`` with derivative ``mean(eta) - t``,
+    so the best fit is the distribution whose *mean* equals the target (found by bisection in
+    float64). Its parameter ``lam = sigmoid(eta)`` is not ``t``: it lies further from 1/2. The NLL
+    there is 0 at ``t = 1/2`` and negative elsewhere, going to minus infinity as ``t`` approaches
+    0 or 1, where the density can concentrate. Targets must lie strictly inside (0, 1).
+
+    Raises:
+        ValueError: if a target is not strictly inside (0, 1).
+    """
+    t = as_float64(t, "t")
+    iterations = check_positive_int(iterations, "iterations")
+    if t.numel() and (float(t.min()) <= 0.0 or float(t.max()) >= 1.0):
+        raise ValueError(
+            "continuous_bernoulli_best needs targets strictly inside (0, 1): at 0 or 1 the NLL has no "
+            "minimum (it goes to minus infinity); clip the targets, e.g. to [1e-6, 1 - 1e-6]."
+        )
+    lo = -(1 / t + 2)  # mean(lo) < 1 / (1/t + 2) < t
+    hi = 1 / (1 - t) + 2  # by symmetry mean(hi) > t
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        below = continuous_bernoulli_mean(mid) < t
+        lo = torch.where(below, mid, lo)
+        hi = torch.where(below, hi, mid)
+    eta = (lo + hi) / 2
+    return eta, continuous_bernoulli_nll(t, eta)
+
+
+def beta_nll(t: object, mean: object, concentration: float) -> torch.Tensor:
+    """Return ``-log p(t)`` under ``Beta(concentration * mean, concentration * (1 - mean))``, in nats (float64).
+
+    A Beta likelihood is the other properly normalised choice for targets in (0, 1). With the
+    mean set to the target, the NLL decreases without bound as ``concentration`` grows: a model
+    that reconstructs exactly can always claim more confidence, so this loss has no floor.
+
+    Raises:
+        ValueError: if ``concentration`` is not positive, or ``t`` or ``mean`` are not strictly inside (0, 1).
+    """
+    t = as_float64(t, "t")
+    mean = as_float64(mean, "mean")
+    if not (isinstance(concentration, (int, float)) and not isinstance(concentration, bool) and concentration > 0):
+        raise ValueError(f"concentration must be a positive number, got {concentration!r}.")
+    for name, value in (("t", t), ("mean", mean)):
+        if value.numel() and (float(value.min()) <= 0.0 or float(value.max()) >= 1.0):
+            raise ValueError(f"{name} must lie strictly inside (0, 1) for a Beta likelihood; clip it first.")
+    kappa = float(concentration)
+    dist = torch.distributions.Beta(kappa * mean, kappa * (1 - mean))
+    return -dist.log_prob(t)
+
+
+def loss_minima(t: object, concentrations: Sequence[float] = (10.0, 100.0)) -> dict[str, torch.Tensor]:
+    """Return, per target value ``t``, the minimum of each loss over the prediction (float64, nats or MSE).
+
+    Keys: ``"BCE"`` (``H(t)``, at ``p = t``), ``"continuous Bernoulli"`` (at the distribution whose
+    mean is ``t``), ``"MSE"`` (0, at ``p = t``) and ``"Beta, concentration k"`` (the NLL with the mean at
+    ``t`` and that fixed concentration; it has no minimum when the concentration is free).
+    Targets must lie strictly inside (0, 1).
+    """
+    t = as_float64(t, "t")
+    out = {
+        "BCE": binary_entropy(check_targets(t)),
+        "continuous Bernoulli": continuous_bernoulli_best(t)[1],
+        "MSE": torch.zeros_like(t),
+    }
+    for kappa in concentrations:
+        out[f"Beta, concentration {kappa:g}"] = beta_nll(t, t, kappa)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's figures
+# --------------------------------------------------------------------------------------------
+
+
+def bce_traces(traces: Mapping[str, Trace], best_excess: float | None = None) -> np.ndarray:
+    """Plot, one panel per labelled ``Trace``, the BCE, its entropy floor, the excess and the MSE per epoch.
+
+    Log scale; the floor and (if given) the best excess a model class can reach are drawn as
+    lines. Returns the array of Axes.
+    """
+    fig, axes = plt.subplots(1, len(traces), figsize=(5.2 * len(traces), 3.8), layout="constrained",
+                             sharey=True, squeeze=False)
+    for ax, (label, trace) in zip(axes[0], traces.items(), strict=True):
+        ax.plot(trace.epoch, trace.loss, color="C0", label="BCE")
+        ax.axhline(trace.floor, color="black", linestyle="--", linewidth=1, label="entropy floor")
+        ax.plot(trace.epoch, trace.excess, color="C1", label="excess = BCE - floor")
+        ax.plot(trace.epoch, trace.mse, color="C2", linestyle=":", label="reconstruction MSE")
+        if best_excess is not None:
+            ax.axhline(best_excess, color="C1", linestyle="-.", linewidth=1,
+                       label=f"best excess of sigmoid(affine) = {best_excess:.5f}")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{label} (floor {trace.floor:.4f})")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0, 0].set_ylabel("nats per element (MSE: per element)")
+    axes[0, -1].legend(fontsize="small")
+    return axes[0]
+
+
+def sigmoid_fits(
+    x: np.ndarray,
+    models: Mapping[str, Autoencoder],
+    slope: float | None = None,
+    bias: float | None = None,
+    feature: int = 0,
+    n_points: int = 1500,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot each model's reconstruction of one feature against its target, with the identity line.
+
+    ``x`` are the inputs (also the targets); ``n_points`` of its rows are drawn. With ``slope`` and
+    ``bias``, the curve ``sigmoid(slope * t + bias)`` is drawn too. Returns the Axes.
+    """
+    ax = ax or new_axes(5.0, 4.0)
+    rows = torch.as_tensor(x)[:n_points]
+    grid = np.linspace(0, 1, 201)
+    ax.plot(grid, grid, color="black", linestyle="--", linewidth=1, label="identity p = t")
+    if slope is not None and bias is not None:
+        ax.plot(grid, 1 / (1 + np.exp(-(slope * grid + bias))), color="gray", linewidth=2,
+                label=f"sigmoid({slope:.2f} t {bias:+.2f})")
+    for i, (label, model) in enumerate(models.items()):
+        with torch.no_grad():
+            p = model(rows.to(next(model.parameters()).dtype))[:, feature].double().numpy()
+        ax.scatter(rows[:, feature].double().numpy(), p, s=3, color=f"C{i}", alpha=0.5, label=label)
+    return finish_axes(ax, f"target t (feature {feature})", "reconstruction p", legend={"markerscale": 3})
+
+
+def minima_per_target(t: np.ndarray, minima: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
+    """Plot, against the target value ``t``, the minimum of each loss over the prediction; return the Axes."""
+    ax = ax or new_axes()
+    t = np.asarray(t, dtype=np.float64)
+    for label, values in minima.items():
+        ax.plot(t, np.asarray(values, dtype=np.float64), label=label)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    return finish_axes(ax, "target t", "minimum loss per element (nats; MSE: per element)")

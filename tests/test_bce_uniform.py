@@ -1,0 +1,102 @@
+"""Tests for book/bce_uniform.py, the code of the chapter "Sigmoid + BCE on uniform data"."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import aebook
+import bce_uniform
+from aebook.floors import bernoulli_kl, best_sigmoid_affine, binary_entropy, expect_uniform
+
+# ----------------------------------------------------------------------------- the sigmoid(affine) class
+
+
+def test_sigmoid_affine_excess_is_the_expected_kl_and_minimal_at_the_best():
+    assert bce_uniform.sigmoid_affine_excess(3.0, -1.0) == expect_uniform(lambda t: bernoulli_kl(t, 3.0 * t - 1.0))
+    assert bce_uniform.sigmoid_affine_excess(3.0) == bce_uniform.sigmoid_affine_excess(3.0, -1.5)  # default b = -a/2
+    best = best_sigmoid_affine()
+    assert bce_uniform.sigmoid_affine_excess(best.slope, best.bias) == pytest.approx(best.excess, rel=1e-12)
+    for da, db in [(1e-2, 0), (-1e-2, 0), (0, 1e-2), (0, -1e-2)]:
+        assert bce_uniform.sigmoid_affine_excess(best.slope + da, best.bias + db) > best.excess
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        bce_uniform.sigmoid_affine_excess(float("nan"))
+
+
+def test_sigmoid_affine_autoencoder_reaches_the_best_excess():
+    best = best_sigmoid_affine()
+    model = bce_uniform.sigmoid_affine_autoencoder(3, best.slope, best.bias)
+    weight, bias = aebook.models.end_to_end_map(model)
+    assert np.allclose(weight, best.slope * np.eye(3), atol=1e-6) and np.allclose(bias, best.bias, atol=1e-6)
+    x = aebook.data.uniform(20_000, 3, seed=1)
+    result = aebook.evaluate(model, x, "bce")
+    # sampling error of a mean over 60,000 elements: excess_sd / sqrt(60,000) ~ 4e-5; allow 5 of them
+    assert result.excess == pytest.approx(best.excess, abs=5 * best.excess_sd / math.sqrt(x.numel()))
+
+
+def test_cross_weight_energy():
+    model = bce_uniform.sigmoid_affine_autoencoder(3, 2.0, -1.0)
+    assert bce_uniform.cross_weight_energy(model) == 0.0
+    with torch.no_grad():
+        model.linear_layers()[1].weight[0, 1] = 0.5
+    assert bce_uniform.cross_weight_energy(model) == pytest.approx(0.25 / 3)
+    with pytest.raises(ValueError, match="activation='linear'"):
+        bce_uniform.cross_weight_energy(aebook.Autoencoder(2, 2, hidden=(4,), activation="relu", seed=0))
+
+
+# ----------------------------------------------------------------------------- continuous likelihoods
+
+
+def test_continuous_bernoulli_nll_matches_torch():
+    t = torch.linspace(0.0, 1.0, 41, dtype=torch.float64)
+    eta = torch.tensor([-30.0, -5.0, -0.7, 0.3, 4.0, 25.0], dtype=torch.float64)[:, None]
+    expected = -torch.distributions.ContinuousBernoulli(logits=eta).log_prob(t)
+    assert torch.allclose(bce_uniform.continuous_bernoulli_nll(t, eta), expected, atol=1e-9)
+    # near eta = 0 (where torch switches to a Taylor expansion) the density is ~1: NLL ~ 0 at t = 1/2
+    assert float(bce_uniform.continuous_bernoulli_nll(0.5, 1e-6)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_continuous_bernoulli_nll_is_finite_for_extreme_logits():
+    value = bce_uniform.continuous_bernoulli_nll(torch.tensor([0.0, 1.0]), torch.tensor([-1e5, -1e5]))
+    assert torch.isfinite(value).all()
+    # eta -> -inf: density ~ |eta| e^{eta t}; at t = 0 the NLL is -log|eta|
+    assert float(value[0]) == pytest.approx(-math.log(1e5), rel=1e-9)
+
+
+def test_continuous_bernoulli_mean_is_monotone_and_symmetric():
+    eta = torch.linspace(-50, 50, 1001, dtype=torch.float64)
+    mean = bce_uniform.continuous_bernoulli_mean(eta)
+    assert (torch.diff(mean) > 0).all() and float(mean[500]) == pytest.approx(0.5, abs=1e-14)
+    assert torch.allclose(mean + bce_uniform.continuous_bernoulli_mean(-eta), torch.ones_like(mean), atol=1e-14)
+    dist = torch.distributions.ContinuousBernoulli(logits=torch.tensor([-3.0, 2.0], dtype=torch.float64))
+    assert torch.allclose(bce_uniform.continuous_bernoulli_mean(torch.tensor([-3.0, 2.0])), dist.mean, atol=1e-12)
+
+
+def test_continuous_bernoulli_best_matches_mean_and_minimises():
+    t = torch.tensor([1e-4, 0.2, 0.5, 0.7, 0.999], dtype=torch.float64)
+    eta, nll = bce_uniform.continuous_bernoulli_best(t)
+    assert torch.allclose(bce_uniform.continuous_bernoulli_mean(eta), t, rtol=1e-10, atol=1e-14)
+    for shift in (-1e-3, 1e-3):
+        assert (bce_uniform.continuous_bernoulli_nll(t, eta + shift) > nll).all()
+    assert float(nll[2]) == pytest.approx(0.0, abs=1e-12) and (nll[[0, 1, 3, 4]] < 0).all()
+    with pytest.raises(ValueError, match="strictly inside"):
+        bce_uniform.continuous_bernoulli_best(torch.tensor([0.0, 0.5]))
+
+
+def test_beta_nll_matches_torch_and_refuses_bad_input():
+    t, mean = torch.tensor([0.3, 0.6]), torch.tensor([0.4, 0.5])
+    expected = -torch.distributions.Beta(torch.tensor([4.0, 5.0]), torch.tensor([6.0, 5.0])).log_prob(t)
+    assert torch.allclose(bce_uniform.beta_nll(t, mean, 10), expected.double(), atol=1e-6)
+    with pytest.raises(ValueError, match="concentration"):
+        bce_uniform.beta_nll(t, mean, 0)
+    with pytest.raises(ValueError, match="strictly inside"):
+        bce_uniform.beta_nll(torch.tensor([0.0]), torch.tensor([0.5]), 10)
+
+
+def test_loss_minima_keys_and_values():
+    t = torch.tensor([0.25, 0.5], dtype=torch.float64)
+    minima = bce_uniform.loss_minima(t, concentrations=(10,))
+    assert list(minima) == ["BCE", "continuous Bernoulli", "MSE", "Beta, concentration 10"]
+    assert torch.allclose(minima["BCE"], binary_entropy(t))
+    assert (minima["MSE"] == 0).all()
