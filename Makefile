@@ -28,8 +28,8 @@ execute: venv  ## re-execute every chapter in place (NB=book/x.ipynb for one)
 refresh: venv  ## re-execute chapters, print the drift of every glued value, then store them (NB=..., ARGS=--dry-run)
 	$(BIN)/python scripts/refresh.py $(ARGS) $(NB)
 
-records: venv  ## remake one long-run record (NAME=original_question_full|bottleneck_convergence); minutes each
-	OMP_NUM_THREADS=1 $(BIN)/python records/make.py $(NAME)
+records: venv  ## remake every long-run record, one after another (NAME=... for one); minutes each, see README
+	$(BIN)/python records/make.py $(if $(NAME),$(NAME),--all)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from .data import as_data_tensor, check_positive_int, check_width
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu")
 OUTPUTS = ("linear", "sigmoid")
-INITS = ("pytorch", "glorot")
+INITS = ("pytorch", "glorot", "orthogonal")
 
 
 def _activation(name: str, negative_slope: float) -> nn.Module:
@@ -41,7 +41,8 @@ class Autoencoder(nn.Module):
         activation: ``"linear"``, ``"relu"`` or ``"leaky_relu"``.
         output: ``"sigmoid"`` (reconstruction in (0, 1)) or ``"linear"``.
         seed: fixes the initial weights; ``None`` draws them from torch's global RNG.
-        init: ``"pytorch"`` (nn.Linear's default) or ``"glorot"`` (Keras's: Glorot-uniform weights, zero biases).
+        init: ``"pytorch"`` (nn.Linear's default), ``"glorot"`` (Keras's: Glorot-uniform weights, zero
+            biases) or ``"orthogonal"`` (a random (semi-)orthogonal matrix per layer, gain 1, zero biases).
     """
 
     def __init__(self, n_features: int, encoding_dim: int, hidden: Sequence[int] = (), activation: str = "linear",
@@ -65,10 +66,10 @@ class Autoencoder(nn.Module):
                 layers.append(nn.Linear(w_in, w_out))
                 if i < len(widths) - 2:
                     layers.append(_activation(self.activation, self.negative_slope))
-            if self.init == "glorot":
+            if self.init != "pytorch":
                 for layer in layers:
                     if isinstance(layer, nn.Linear):
-                        nn.init.xavier_uniform_(layer.weight)
+                        (nn.init.xavier_uniform_ if self.init == "glorot" else nn.init.orthogonal_)(layer.weight)
                         nn.init.zeros_(layer.bias)
         n_encoder = 2 * (len(self.hidden) + 1)
         self.encoder = nn.Sequential(*layers[:n_encoder])

@@ -17,6 +17,7 @@ The Marchenko-Pastur and population floors the chapter compares with are in ``ae
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ from aebook.data import as_data_tensor, check_positive_int, check_width
 from aebook.floors import loss_floor, pca_floor
 from aebook.losses import check_loss_name
 from aebook.plot import finish_axes, new_axes
+from aebook.records import make_record
 
 __all__ = [
     "BATCH_SIZE",
@@ -263,36 +265,42 @@ def run_convergence(
     ``extension`` (500 more epochs by default) to show that the gap keeps closing: what is left at
     the end of the schedule is optimisation that has not finished, not a different floor. The
     chapter sets each case's ``delta`` to twice the largest gap recorded after the schedule.
-    ``log(line)`` (if given) gets one line of results per case. A few minutes on an idle 2-core
-    CPU with the defaults.
+    ``log(line)`` (if given) gets one line of results per case.
 
     Returns:
-        The record (a JSON-ready dict): ``made_by``, ``settings``, ``torch`` and, per case, its
+        An ``aebook.records`` record. Series: ``"<case> s<seed> loss"``, the training MSE per element
+        of every epoch of the schedule and then the extension. Results: ``cases``, per case its
         ``data`` settings, ``k``, the PCA ``floor`` (MSE per element) and the relative gaps
         ``gap_after_schedule`` and ``gap_after_extension``, one per seed (dimensionless).
     """
-    record: dict = {
-        "made_by": "book/bottleneck.py:run_convergence",
-        "settings": {"batch_size": batch_size, "schedule": [list(p) for p in schedule],
-                     "extension": [list(p) for p in extension], "seeds": list(seeds)},
-        "torch": torch.__version__,
-        "cases": {},
-    }
+    start = time.perf_counter()
+    series: dict[str, list[float]] = {}
+    results: dict[str, dict] = {}
     for name, (settings, k) in cases.items():
         x = make_data(settings)
         after, extended = [], []
         for seed in seeds:
             model = Autoencoder(settings["d"], k, seed=seed)
-            fit_schedule(model, x, "mse", schedule, batch_size=batch_size, seed=seed, progress=False)
+            first = fit_schedule(model, x, "mse", schedule, batch_size=batch_size, seed=seed, progress=False)
             after.append(round(relative_gap(model, x), 6))
-            fit_schedule(model, x, "mse", extension, batch_size=batch_size, seed=seed + 100, progress=False)
+            more = fit_schedule(model, x, "mse", extension, batch_size=batch_size, seed=seed + 100, progress=False)
             extended.append(round(relative_gap(model, x), 6))
-        record["cases"][name] = {"data": dict(settings), "k": k, "floor": round(pca_floor(x, k), 8),
-                                 "gap_after_schedule": after, "gap_after_extension": extended}
+            series[f"{name} s{seed} loss"] = [*first.loss.tolist(), *more.loss.tolist()]
+        results[name] = {"data": dict(settings), "k": k, "floor": round(pca_floor(x, k), 8),
+                         "gap_after_schedule": after, "gap_after_extension": extended}
         if log is not None:
             log(f"{name}: relative gap after the schedule {max(after):.4f} (max over seeds), "
                 f"after the extension {max(extended):.4f}")
-    return record
+    settings = {"batch_size": batch_size, "schedule": [list(p) for p in schedule],
+                "extension": [list(p) for p in extension], "seeds": list(seeds),
+                "cases": {name: {"data": dict(d), "k": k} for name, (d, k) in cases.items()}}
+    first_seed = list(seeds)[:1]
+    check = {"made_by": "book/bottleneck.py:run_convergence",
+             "kwargs": {"seeds": first_seed, "schedule": [[schedule[0][0], 1]], "extension": [[extension[0][0], 1]]},
+             "values": {n: v[:1] for n, v in series.items() if n.endswith(f" s{first_seed[0]} loss")},
+             "rtol": 1e-5}
+    return make_record("book/bottleneck.py:run_convergence", settings, series, time.perf_counter() - start, check,
+                       {"cases": results})
 
 
 # --- figures ---------------------------------------------------------------------------------------

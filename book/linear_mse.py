@@ -8,17 +8,20 @@ equation and bounds the cost of its collapsed directions; ``singular_value_plot`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from matplotlib.axes import Axes
 
+import aebook
 from aebook import Autoencoder
-from aebook.data import as_data_tensor, check_width
+from aebook.data import as_data_tensor, check_positive_int, check_width
 from aebook.models import end_to_end_map
 from aebook.plot import finish_axes, new_axes
+from aebook.records import make_record
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,44 @@ def epoch_series(
             raise ValueError(f"series {label!r} must be a non-empty 1-D sequence with one value per epoch.")
         ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
     return finish_axes(ax, "epoch", ylabel, title, logy=logy)
+
+
+# --- the record records/linear_mse_slow_lr.json ----------------------------------------------------
+
+SLOW_LR, SLOW_SEEDS, SLOW_BATCH = 1e-5, (0, 1, 2, 3, 4), 128
+
+
+def run_slow_lr(epochs: int = 1500, seeds: Sequence[int] = SLOW_SEEDS, n_rows: int = 30_000,
+                log: Callable[[str], None] | None = None) -> dict:
+    """Train the original answer's 2-feature linear autoencoder at ``lr = 1e-5`` until its loss is below 1e-5.
+
+    One model per seed and initialisation (PyTorch's default and Glorot's, the Keras default the
+    answer used): every model has its own initial weights and batch order (both set by its
+    seed). Data: ``n_rows`` rows of 2 ``U(0, 1)`` features (seed 0), batch 128, Adam. Each model
+    stops at the end of the first epoch whose mean loss is below 1e-5, or after ``epochs``.
+    Series: ``"<init> s<seed> loss"``, MSE per element per epoch. Results: per model, the epoch
+    and the optimiser step count at which it reached 1e-5 (``None`` if it did not).
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    start = time.perf_counter()
+    x = aebook.data.uniform(n_rows, 2, seed=0)
+    steps_per_epoch = -(-n_rows // SLOW_BATCH)
+    names = [f"{init} s{seed}" for init in ("pytorch", "glorot") for seed in seeds]
+    models = [aebook.Autoencoder(2, 2, hidden=(), activation="linear", output="linear", init=init, seed=seed)
+              for init in ("pytorch", "glorot") for seed in seeds]
+    histories = aebook.fit_many(models, x, loss="mse", lr=SLOW_LR, batch_size=SLOW_BATCH, epochs=epochs,
+                                seeds=[int(n.split(" s")[1]) for n in names], tol=1e-5, progress=False)
+    series = {f"{n} loss": h.loss.tolist() for n, h in zip(names, histories, strict=True)}
+    results = {}
+    for name, h in zip(names, histories, strict=True):
+        reached = h.epochs_to(1e-5)
+        results[name] = {"epochs_to_1e-5": reached, "steps_to_1e-5": reached * steps_per_epoch if reached else None}
+        if log is not None:
+            log(f"{name}: {reached} epochs to 1e-5")
+    settings = {"n_rows": n_rows, "n_features": 2, "lr": SLOW_LR, "batch_size": SLOW_BATCH, "epochs": epochs,
+                "seeds": list(seeds), "inits": ["pytorch", "glorot"], "tol": 1e-5, "data_seed": 0,
+                "steps_per_epoch": steps_per_epoch}
+    check = {"made_by": "book/linear_mse.py:run_slow_lr", "kwargs": {"epochs": 1},
+             "values": {k: v[:1] for k, v in series.items()}, "rtol": 1e-5}
+    return make_record("book/linear_mse.py:run_slow_lr", settings, series, time.perf_counter() - start, check,
+                       results)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -19,12 +18,13 @@ import torch
 from matplotlib.axes import Axes
 
 import aebook
-from aebook import Autoencoder, DeadUnitTracker, History
+from aebook import Autoencoder, DeadUnitTracker, Recorder
 from aebook.data import check_positive_int
 from aebook.plot import finish_axes, new_axes
+from aebook.records import make_record
 
-__all__ = ["BATCH_SIZE", "LR", "N_FEATURES", "N_ROWS", "dead_units_over_training", "excess_curves",
-           "readers_model", "run_full_scale"]
+__all__ = ["BATCH_SIZE", "LR", "N_FEATURES", "N_ROWS", "READERS_NETWORK", "dead_units_over_training",
+           "excess_curves", "readers_model", "run_full_scale", "run_readers_network"]
 
 N_ROWS, N_FEATURES, BATCH_SIZE, LR = 30_000, 100, 32, 1e-3  # the reader's data; Keras's defaults
 
@@ -36,78 +36,214 @@ def readers_model(activation: str = "relu", init: str = "glorot", output: str = 
                               output=output, init=init, seed=0)
 
 
-# --- the record records/original_question_full.json -------------------------------------------------
+# --- what the reader's network can represent (section "Capacity or optimisation?") -----------------
 
 
-def _summary(model: Autoencoder, history: History, x: torch.Tensor, tracker: DeadUnitTracker | None,
-             member: int) -> dict:
-    ev = aebook.evaluate(model, x, history.loss_name)
-    out = {
-        "loss_per_epoch": [round(float(v), 6) for v in history.loss],
-        "loss": round(ev.loss, 6), "floor": round(ev.floor, 6), "excess": round(ev.excess, 6),
-        "mse": round(ev.mse, 6), "seconds": round(history.seconds, 1), "device": history.device,
-    }
-    if tracker is not None:
-        out["dead_epochs"] = tracker.epochs
-        out["dead_total"] = [int(v) for v in tracker.total[member]]
-        out["dead_final_per_layer"] = [int(v) for v in tracker.dead[member, -1]]
-        out["width"] = list(tracker.width)
-    return out
+def knots(m: int) -> np.ndarray:
+    """Return ``m`` evenly spaced knots inside (0, 1): ``k / (m + 1)`` for ``k = 1..m``."""
+    return np.arange(1, m + 1) / (m + 1)
 
 
-def run_full_scale(
-    epochs: int = 50,
-    n_rows: int = N_ROWS,
-    log: Callable[[str], None] | None = None,
-    save: Callable[[dict], None] | None = None,
-) -> dict:
-    """Train the chapter's five models at the reader's scale and return the record.
+def best_bent_logit(m: int, grid: int = 20_000) -> tuple[np.ndarray, float]:
+    """Return the best per-feature logit ``z(t) = a0 + a1 t + sum_k c_k relu(t - knot_k)`` for ``t ~ U(0, 1)``.
 
-    The chapter runs the same models at a size that executes in well under a minute on two CPU
-    cores; this runs them on ``n_rows`` rows of ``U(0, 1)`` data with 100 features for ``epochs``
-    epochs (the recorded run: 30,000 rows, 50 epochs; minutes on an idle 2-core CPU, much less on
-    a GPU). Every model is seeded, so a rerun on the same machine and torch version gives the same
-    numbers. ``log(line)`` (if given) gets a line of results per model; ``save(record)`` (if given)
-    is called with the record so far after each group of models, so a long run that stops keeps
-    what it finished.
+    "Best" minimises the expected BCE excess ``E[KL(Bern(t) || Bern(sigmoid(z(t))))]`` over the
+    coefficients ``(a0, a1, c_1..c_m)`` for the ``m`` knots of ``knots(m)``; the problem is convex
+    (BCE is convex in the logit, and ``z`` is linear in the coefficients), so L-BFGS in float64 on a
+    midpoint grid of ``grid`` points finds the minimum. ``m = 0`` is the sigmoid(affine) model.
 
     Returns:
-        The record (a JSON-ready dict): ``made_by``, ``settings``, ``torch``, ``machine`` and, per
-        model, the per-epoch training loss, the final loss, floor and excess (nats per element for
-        BCE, MSE per element for MSE), the reconstruction MSE, seconds and device, and for ReLU
-        models the dead-unit counts per epoch (epoch 0 = initialisation).
+        ``(coefficients, excess)``: the ``m + 2`` coefficients and the expected excess in nats per element.
     """
-    epochs = check_positive_int(epochs, "epochs")
-    n_rows = check_positive_int(n_rows, "n_rows")
+    m = int(m)
+    if m < 0:
+        raise ValueError(f"m is a number of knots and must be >= 0, got {m!r}.")
+    t = (torch.arange(grid, dtype=torch.float64) + 0.5) / grid
+    basis = torch.stack([torch.ones_like(t), t, *[torch.relu(t - k) for k in knots(m)]], dim=1)
+    coef = torch.zeros(m + 2, dtype=torch.float64)
+    coef[1], coef[0] = 4.0, -2.0  # start from a sigmoid(affine) model
+    coef.requires_grad_(True)
+    entropy = aebook.floors.binary_entropy(t)
+    optimizer = torch.optim.LBFGS([coef], max_iter=500, tolerance_grad=1e-14, tolerance_change=1e-16,
+                                  line_search_fn="strong_wolfe")
+
+    def excess() -> torch.Tensor:
+        return (aebook.floors.bce_logits64(t, basis @ coef) - entropy).mean()
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        value = excess()
+        value.backward()
+        return value
+
+    for _ in range(5):
+        optimizer.step(closure)
+    with torch.no_grad():
+        return coef.detach().numpy(), float(excess())
+
+
+def hand_built_model(coefficients: Sequence[float], n_features: int = N_FEATURES) -> Autoencoder:
+    """Return a ReLU autoencoder whose every output is ``sigmoid(a0 + a1 t + sum_k c_k relu(t - knot_k))`` of its input.
+
+    The weights are set by hand, not trained. Inputs in [0, 1] pass unchanged through ReLU layers of
+    identity weights (a ReLU does nothing to a non-negative number). With ``m`` knots
+    (``len(coefficients) - 2``) the last hidden layer needs ``n_features * (m + 1)`` units: one
+    copy of each input and one ``relu(t - knot)`` per knot; with ``m = 0`` this is the reader's
+    architecture exactly (width ``n_features`` everywhere) computing ``sigmoid(a1 t + a0)``.
+    """
+    a0, a1, *c = [float(v) for v in coefficients]
+    m, d = len(c), n_features
+    wide = d * (m + 1)
+    model = aebook.Autoencoder(d, d, hidden=(wide, d), activation="relu", output="sigmoid", init="glorot", seed=0)
+    layers = model.linear_layers()  # d -> wide -> d -> d (code) -> d -> wide -> d
+    eye = torch.eye(d)
+    with torch.no_grad():
+        for layer in layers:
+            layer.weight.zero_()
+            layer.bias.zero_()
+        layers[0].weight[:d] = eye  # the copy of x; the other units of this layer stay 0
+        for layer in layers[1:4]:
+            layer.weight[:, :d] = eye
+        layers[4].weight[:d] = eye  # decoder's last hidden layer: x, then relu(x - knot_k) per knot
+        for k, knot in enumerate(knots(m), start=1):
+            layers[4].weight[k * d:(k + 1) * d] = eye
+            layers[4].bias[k * d:(k + 1) * d] = -knot
+        out = layers[5]
+        out.weight[:, :d] = a1 * eye
+        for k, ck in enumerate(c, start=1):
+            out.weight[:, k * d:(k + 1) * d] = ck * eye
+        out.bias.fill_(a0)
+    return model.eval()
+
+
+# --- records: records/original_question_full.json and records/readers_network_mse.json ----------------
+
+RTOL = 1e-5  # the record check's tolerance on first-epoch losses; see tests/test_records.py
+
+
+def _check_spec(function: str, kwargs: dict, series: Mapping[str, Sequence[float]]) -> dict:
+    """The record's ``check``: re-run ``function(**kwargs)`` (one epoch) and compare its first-epoch losses."""
+    return {"made_by": f"book/original_question.py:{function}", "kwargs": kwargs,
+            "values": {name: list(values[:1]) for name, values in series.items() if name.endswith("loss")},
+            "rtol": RTOL}
+
+
+def run_full_scale(epochs: int = 50, n_rows: int = N_ROWS, log: Callable[[str], None] | None = None) -> dict:
+    """Train the chapter's five BCE/MSE models at the reader's scale for ``epochs`` epochs; return the record.
+
+    The chapter runs the same models on 2,000 rows; this runs them on ``n_rows`` rows of ``U(0, 1)``
+    data with 100 features (the recorded run: 30,000 rows, 50 epochs). Series: ``"<model> loss"``
+    per epoch (nats per element for BCE, MSE per element), and for ReLU models ``"<model> dead"``,
+    the dead units per epoch (epoch 0 first). Results per model: final loss, floor, excess, MSE and
+    the dead units per layer at the end.
+    """
+    epochs, n_rows = check_positive_int(epochs, "epochs"), check_positive_int(n_rows, "n_rows")
+    start = time.perf_counter()
     x = aebook.data.uniform(n_rows, N_FEATURES, seed=0)
-    record: dict = {
-        "made_by": "book/original_question.py:run_full_scale",
-        "settings": {"n_rows": n_rows, "n_features": N_FEATURES, "batch_size": BATCH_SIZE, "lr": LR,
-                     "epochs": epochs, "data_seed": 0, "model_seed": 0, "fit_seed": 0},
-        "torch": torch.__version__, "machine": platform.machine(), "models": {},
-    }
-    fit = {"lr": LR, "batch_size": BATCH_SIZE, "epochs": epochs}
-    runs = [
-        ("relu, Glorot init (the reader's)", ["relu glorot", "relu pytorch"], "bce",
-         [readers_model(), readers_model(init="pytorch")]),
-        ("leaky ReLU", ["leaky_relu glorot"], "bce", [readers_model("leaky_relu")]),
-        ("linear, sigmoid, BCE", ["linear glorot bce"], "bce", [readers_model("linear")]),
-        ("linear, linear output, MSE", ["linear glorot mse"], "mse", [readers_model("linear", output="linear")]),
+    fit = {"lr": LR, "batch_size": BATCH_SIZE, "epochs": epochs, "progress": False}
+    groups = [
+        (["relu glorot", "relu pytorch"], "bce", [readers_model(), readers_model(init="pytorch")]),
+        (["leaky_relu glorot"], "bce", [readers_model("leaky_relu")]),
+        (["linear glorot bce"], "bce", [readers_model("linear")]),
+        (["linear glorot mse"], "mse", [readers_model("linear", output="linear")]),
     ]
-    for title, names, loss, models in runs:
-        start = time.perf_counter()
+    series: dict[str, list] = {}
+    results: dict[str, dict] = {}
+    for names, loss, models in groups:
         tracker = DeadUnitTracker(x, models) if models[0].activation != "linear" else None
         histories = aebook.fit_many(models, x, loss=loss, seeds=[0] * len(models), on_epoch=tracker, **fit)
         for member, (name, model, history) in enumerate(zip(names, models, histories, strict=True)):
-            record["models"][name] = _summary(model, history, x, tracker, member)
+            ev = aebook.evaluate(model, x, loss)
+            series[f"{name} loss"] = history.loss.tolist()
+            results[name] = {"loss": ev.loss, "floor": ev.floor, "excess": ev.excess, "mse": ev.mse}
+            if tracker is not None:
+                series[f"{name} dead"] = tracker.total[member].tolist()
+                results[name]["dead_final_per_layer"] = tracker.dead[member, -1].tolist()
+                results[name]["units"] = sum(tracker.width)
             if log is not None:
-                r = record["models"][name]
-                log(f"{name:20s} loss {r['loss']:.4f} excess {r['excess']:.4f} mse {r['mse']:.4f}")
-        if log is not None:
-            log(f"  ({title}: {time.perf_counter() - start:.0f} s)")
-        if save is not None:
-            save(record)
-    return record
+                log(f"{name:20s} loss {ev.loss:.4f} excess {ev.excess:.4f} mse {ev.mse:.4f}")
+    settings = {"n_rows": n_rows, "n_features": N_FEATURES, "batch_size": BATCH_SIZE, "lr": LR, "epochs": epochs,
+                "data_seed": 0, "model_seed": 0, "fit_seed": 0, "init": "glorot unless named"}
+    return make_record("book/original_question.py:run_full_scale", settings, series, time.perf_counter() - start,
+                       _check_spec("run_full_scale", {"epochs": 1}, series), results)
+
+
+#: The reader's network with the loss changed to MSE (section "Does MSE reach zero?"): name -> (activation,
+#: output, init, lr, seed). Every member has its own initialisation (its seed) and batch order (same seed).
+READERS_NETWORK = {
+    "relu sigmoid s0": ("relu", "sigmoid", "glorot", LR, 0),
+    "relu sigmoid s1": ("relu", "sigmoid", "glorot", LR, 1),
+    "relu linear s0": ("relu", "linear", "glorot", LR, 0),
+    "relu linear s1": ("relu", "linear", "glorot", LR, 1),
+    "linear s0": ("linear", "linear", "glorot", LR, 0),
+    "linear s1": ("linear", "linear", "glorot", LR, 1),
+    "linear orthogonal s0": ("linear", "linear", "orthogonal", LR, 0),
+    "linear lr 3e-3 s0": ("linear", "linear", "glorot", 3e-3, 0),
+}
+SV_EVERY = 10  # full singular-value spectra of the linear members every this many epochs
+
+
+def run_readers_network(group: str, epochs: int = 300, n_rows: int = N_ROWS,
+                        log: Callable[[str], None] | None = None) -> dict:
+    """Train the reader's widths (100 everywhere, five hidden layers) with MSE for ``epochs`` epochs; return the record.
+
+    ``group`` picks the members of ``READERS_NETWORK`` whose names start with it (one record each,
+    so that each takes under half an hour on one CPU thread): ``"relu sigmoid"`` (ReLU hidden layers
+    with the reader's sigmoid output), ``"relu linear"`` (a linear output) and ``"linear"`` (the deep
+    linear stack), two seeds each; the linear stack also with an orthogonal initialisation and with
+    learning rate 3e-3 (one seed each). Data: ``n_rows`` rows of
+    ``U(0, 1)``, 100 features (seed 0); Adam, batch 32, Glorot initialisation unless named.
+    Series per member: ``"<m> loss"`` (MSE per element, per epoch); ReLU members ``"<m> dead"``
+    (dead units, epoch 0 first); linear members ``"<m> small sv"`` (singular values of the
+    end-to-end map below 0.5, epoch 0 first). Results: each linear member's full singular values
+    every ``SV_EVERY`` epochs, and each member's final evaluation.
+    """
+    epochs, n_rows = check_positive_int(epochs, "epochs"), check_positive_int(n_rows, "n_rows")
+    start = time.perf_counter()
+    x = aebook.data.uniform(n_rows, N_FEATURES, seed=0)
+    series: dict[str, list] = {}
+    results: dict[str, dict] = {}
+    by_shape: dict[tuple[str, str], list[str]] = {}
+    for name, (activation, output, *_rest) in READERS_NETWORK.items():
+        if name.startswith(group + " "):
+            by_shape.setdefault((activation, output), []).append(name)
+    if not by_shape:
+        raise ValueError(f"no member of READERS_NETWORK starts with {group!r}; use 'relu sigmoid', 'relu linear' "
+                         "or 'linear'.")
+    for (activation, output), names in by_shape.items():
+        settings = [READERS_NETWORK[n] for n in names]
+        models = [aebook.Autoencoder(N_FEATURES, N_FEATURES, hidden=(N_FEATURES, N_FEATURES), activation=activation,
+                                     output=output, init=init, seed=seed) for _, _, init, _, seed in settings]
+        if activation == "linear":
+            recorder = Recorder(lambda model: aebook.models.singular_values(model).tolist(), models)
+        else:
+            recorder = DeadUnitTracker(x, models)
+        histories = aebook.fit_many(models, x, loss="mse", lr=[s[3] for s in settings], batch_size=BATCH_SIZE,
+                                    epochs=epochs, seeds=[s[4] for s in settings], on_epoch=recorder, progress=False)
+        for member, (name, model, history) in enumerate(zip(names, models, histories, strict=True)):
+            ev = aebook.evaluate(model, x, "mse")
+            series[f"{name} loss"] = history.loss.tolist()
+            results[name] = {"mse": ev.mse, "epochs_to_1e-5": history.epochs_to(1e-5)}
+            if activation == "linear":
+                spectra = np.array([row[member] for row in recorder.values])  # (counts, 100)
+                series[f"{name} small sv"] = (spectra < 0.5).sum(axis=1).tolist()
+                results[name]["singular_values"] = {str(e): [round(v, 6) for v in spectra[e]]
+                                                    for e in range(0, len(spectra), SV_EVERY)}
+            else:
+                series[f"{name} dead"] = recorder.total[member].tolist()
+            if log is not None:
+                log(f"{name:22s} MSE {ev.mse:.3g} after {epochs} epochs ({time.perf_counter() - start:.0f} s so far)")
+    eigenvalues = aebook.floors.covariance_eigenvalues(x)
+    results["data"] = {"covariance_eigenvalues": [float(v) for v in eigenvalues], "variance_per_element":
+                       float(eigenvalues.sum() / N_FEATURES)}
+    members = [n for names in by_shape.values() for n in names]
+    settings = {"group": group, "n_rows": n_rows, "n_features": N_FEATURES, "hidden": [N_FEATURES, N_FEATURES],
+                "loss": "mse", "batch_size": BATCH_SIZE, "epochs": epochs, "data_seed": 0,
+                "members": {n: dict(zip(("activation", "output", "init", "lr", "seed"), READERS_NETWORK[n],
+                                        strict=True)) for n in members}}
+    return make_record("book/original_question.py:run_readers_network", settings, series,
+                       time.perf_counter() - start,
+                       _check_spec("run_readers_network", {"group": group, "epochs": 1}, series), results)
 
 
 # --- figures ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ run adam_no_bias_correction aebook/engine.py 'bias1 = 1 - BETA1**self.step_count
 run adam_no_bias2_correction aebook/engine.py 'bias2_sqrt = (1 - BETA2**self.step_count) ** 0.5' 'bias2_sqrt = 1.0'
 run adam_beta2_0.99 aebook/engine.py 'BETA1, BETA2, EPS = 0.9, 0.999, 1e-8' 'BETA1, BETA2, EPS = 0.9, 0.99, 1e-8'
 run freeze_noop aebook/engine.py 'self.lr[member] = 0.0' 'pass'
-run glorot_not_applied aebook/models.py 'nn.init.xavier_uniform_(layer.weight)' 'pass'
+run glorot_not_applied aebook/models.py 'nn.init.xavier_uniform_ if self.init == "glorot"' '(lambda w: w) if self.init == "glorot"'
 run leaky_slope_ignored aebook/engine.py 'return F.leaky_relu(a, self.negative_slope)' 'return F.leaky_relu(a, 0.01)'
 run leaky_slope_ignored_in_grad aebook/engine.py 'grad * self.negative_slope)' 'grad * 0.01)'
 run lr_through_float32 aebook/train.py 'torch.tensor([float(lr) for lr in lrs], dtype=torch.float64)' 'torch.tensor([float(lr) for lr in lrs])'

@@ -1,6 +1,5 @@
 """book/bottleneck.py: fit_schedule, EvaluationTracker, mse_with_error and the convergence record."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -136,10 +135,13 @@ TINY = {
 def test_run_convergence_tiny():
     record = run_convergence(TINY, seeds=(1, 2), schedule=[(1e-2, 1)], extension=[(1e-3, 1)], log=None)
     assert record["made_by"] == "book/bottleneck.py:run_convergence"
-    assert record["settings"] == {"batch_size": 50, "schedule": [[1e-2, 1]], "extension": [[1e-3, 1]], "seeds": [1, 2]}
-    case = record["cases"]["iid d=5 k=2"]
+    assert record["settings"] == {"batch_size": 50, "schedule": [[1e-2, 1]], "extension": [[1e-3, 1]], "seeds": [1, 2],
+                                  "cases": {n: {"data": d, "k": k} for n, (d, k) in TINY.items()}}
+    case = record["results"]["cases"]["iid d=5 k=2"]
     assert case["k"] == 2 and case["floor"] == round(aebook.floors.pca_floor(aebook.data.uniform(300, 5), 2), 8)
     assert len(case["gap_after_schedule"]) == len(case["gap_after_extension"]) == 2
+    assert len(record["series"]["iid d=5 k=2 s2 loss"]) == 2  # one epoch of schedule, one of extension
+    assert set(record["check"]["values"]) == {f"{n} s1 loss" for n in TINY}
     json.dumps(record)  # JSON-ready
 
 
@@ -148,19 +150,8 @@ def test_stored_record_matches_its_settings():
     assert record["made_by"] == "book/bottleneck.py:run_convergence"
     import bottleneck
 
-    assert record["settings"] == {"batch_size": bottleneck.BATCH_SIZE,
-                                  "schedule": [list(p) for p in bottleneck.SCHEDULE],
-                                  "extension": [list(p) for p in bottleneck.EXTENSION],
-                                  "seeds": list(bottleneck.SEEDS)}
-    assert {name: (c["data"], c["k"]) for name, c in record["cases"].items()} == bottleneck.CASES
-
-
-def test_records_make_writes_a_record(tmp_path):
-    spec = importlib.util.spec_from_file_location("records_make", ROOT / "records" / "make.py")
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
-    out = tmp_path / "tiny.json"
-    make.make("bottleneck_convergence", out, cases=TINY, seeds=(1,), schedule=[(1e-2, 1)], extension=[(1e-3, 1)],
-              log=None)
-    record = json.loads(out.read_text())
-    assert record["made_by"] == "book/bottleneck.py:run_convergence" and list(record["cases"]) == list(TINY)
+    settings = record["settings"]
+    assert (settings["batch_size"], settings["schedule"], settings["extension"], settings["seeds"]) == (
+        bottleneck.BATCH_SIZE, [list(p) for p in bottleneck.SCHEDULE], [list(p) for p in bottleneck.EXTENSION],
+        list(bottleneck.SEEDS))
+    assert {name: (c["data"], c["k"]) for name, c in record["results"]["cases"].items()} == bottleneck.CASES

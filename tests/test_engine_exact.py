@@ -147,3 +147,11 @@ def test_glorot_initialisation_has_glorot_spread_and_zero_biases():
         assert float(w.std()) == pytest.approx(bound / math.sqrt(3), rel=0.05)
         assert float(plain.weight.detach().std()) < 0.7 * bound / math.sqrt(3)
         assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_orthogonal_initialisation_is_orthogonal_with_zero_biases():
+    model = aebook.Autoencoder(100, 100, hidden=(100,), seed=0, init="orthogonal")
+    for layer in model.linear_layers():
+        w = layer.weight.detach().double()
+        torch.testing.assert_close(w @ w.T, torch.eye(100, dtype=torch.float64), atol=1e-5, rtol=0)
+        assert torch.count_nonzero(layer.bias) == 0

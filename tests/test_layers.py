@@ -14,7 +14,7 @@ PACKAGE = Path(aebook.__file__).parent
 #: Bottom to top. A module may import only modules listed before it.
 LAYERS = ["data", "losses", "models", "floors", "engine", "train", "evaluate", "diagnose"]
 #: Apart from the stack: they import nothing from aebook.
-STANDALONE = {"plot", "notebook"}
+STANDALONE = {"plot", "notebook", "records"}
 
 
 def _internal_imports(path: Path) -> set[str]:
@@ -39,9 +39,11 @@ def test_every_module_is_placed_in_a_layer():
 
 
 def test_the_core_stays_small():
-    files = sorted(PACKAGE.glob("*.py"))
+    """Twelve modules and 1,800 lines, plus the records module that the records issue added (its own budget)."""
+    files = sorted(p for p in PACKAGE.glob("*.py") if p.stem != "records")
     lines = sum(len(p.read_text().splitlines()) for p in files)
     assert len(files) <= 12 and lines <= 1800, (len(files), lines)
+    assert len((PACKAGE / "records.py").read_text().splitlines()) <= 150
 
 
 def test_modules_import_only_downwards_so_there_are_no_cycles():

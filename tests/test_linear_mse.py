@@ -86,3 +86,12 @@ def test_singular_value_plot_draws_each_map_and_the_identity():
     lines = ax.get_lines()
     assert [list(line.get_xdata()) for line in lines[:2]] == [[1, 2, 3], [1, 2]]
     assert ax.get_yscale() == "log" and "identity" in lines[2].get_label()
+
+
+def test_run_slow_lr_tiny():
+    from linear_mse import run_slow_lr
+
+    record = run_slow_lr(epochs=2, seeds=(0, 1), n_rows=500)
+    assert list(record["results"]) == ["pytorch s0", "pytorch s1", "glorot s0", "glorot s1"]
+    assert all(len(v) <= 2 for v in record["series"].values()) and record["settings"]["steps_per_epoch"] == 4
+    assert record["check"]["kwargs"] == {"epochs": 1}
