@@ -12,6 +12,11 @@ and what limits each):
    >= 20x at K = 64 for the 2-feature model; the sweep over K shows where batching stops paying.
 3. Wall time to execute every chapter (``book/*.ipynb``) with the project's executor, on temporary
    copies (the stored outputs are never touched). Target: <= 5 minutes.
+4. The reader's model (100 features, ReLU widths 100, sigmoid output, Glorot initialisation, BCE,
+   Adam 1e-3, batch 32): steps per second of ``fit`` against the question's own code run by Keras 3
+   on its torch backend (``book/keras_reader.py``: ``model.fit(x, x, batch_size=32, shuffle=True)``)
+   and against a plain PyTorch loop (a ``randperm`` per epoch, autograd, ``torch.optim.Adam``, no
+   per-step host sync). No target; printed as ratios.
 
 The machine is shared and noisy, so every comparison runs its two sides alternately, several
 times, and reports the median of the per-pair ratios; the 1-minute load average is printed with
@@ -21,6 +26,7 @@ each line. Run from the repository root::
     .venv/bin/python benchmarks/bench_train.py --skip-book     # training measurements only
     .venv/bin/python benchmarks/bench_train.py --profile       # also print a torch.profiler summary
     .venv/bin/python benchmarks/bench_train.py --threads 1     # torch.set_num_threads(1) first
+    .venv/bin/python benchmarks/bench_train.py --only-reader   # only section 4 (seconds)
 """
 
 from __future__ import annotations
@@ -207,6 +213,78 @@ def compare_thread_settings(repeats: int = 2) -> None:
               f"{load():>5s}", flush=True)
 
 
+def plain_torch_fit(model: aebook.Autoencoder, x: torch.Tensor, lr: float, batch_size: int, epochs: int,
+                    seed: int) -> int:
+    """Train ``model`` with BCE by a plain PyTorch loop; return the number of steps.
+
+    A shuffled order per epoch (``randperm``), autograd through the model's ``nn.Sequential`` parts,
+    ``binary_cross_entropy_with_logits`` and ``torch.optim.Adam``; the loss is summed on the device,
+    never read back per step.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps, total = 0, torch.zeros(())
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for begin in range(0, len(x), batch_size):
+            batch = x[order[begin : begin + batch_size]]
+            optimizer.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model.decoder(model.encoder(batch)), batch)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+            steps += 1
+    return steps
+
+
+def compare_reader(n: int, repeats: int) -> dict:
+    """The reader's model, batch 32: ``fit`` vs Keras (torch backend) vs a plain PyTorch loop, in steps/s.
+
+    Each repeat runs the three sides once, one epoch of ``n`` rows each, in a rotating order; the
+    ratios are medians of the per-repeat ratios. Keras is imported here (through the chapter's
+    ``book/keras_reader.py``, which sets ``KERAS_BACKEND=torch`` first), never by ``aebook``.
+    """
+    sys.path.insert(0, str(ROOT / "book"))
+    import keras_reader  # the chapter's code: sets KERAS_BACKEND=torch, then imports keras
+
+    x = aebook.data.uniform(n, 100, seed=0)
+    x_np = x.numpy()
+
+    def ours() -> aebook.Autoencoder:
+        return aebook.Autoencoder(100, 100, hidden=(100, 100), activation="relu", output="sigmoid", init="glorot",
+                                  seed=0)
+
+    def run_fit() -> int:
+        return aebook.fit(ours(), x, loss="bce", lr=1e-3, batch_size=32, epochs=1, seed=0, device="cpu",
+                          progress=False).steps
+
+    def run_keras() -> int:
+        model = keras_readers_model(0)
+        model.fit(x_np, x_np, batch_size=32, epochs=1, shuffle=True, verbose=0)
+        return -(-n // 32)
+
+    def run_plain() -> int:
+        return plain_torch_fit(ours(), x, 1e-3, 32, 1, seed=0)
+
+    keras_readers_model = keras_reader.keras_readers_model
+    warm = aebook.data.uniform(256, 100, seed=1).numpy()  # first calls pay for lazy initialisation
+    keras_readers_model(0).fit(warm, warm, batch_size=32, epochs=1, verbose=0)
+    aebook.fit(ours(), torch.from_numpy(warm), loss="bce", batch_size=32, epochs=1, progress=False, device="cpu")
+    plain_torch_fit(ours(), torch.from_numpy(warm), 1e-3, 32, 1, seed=0)
+    sides = [("fit", run_fit), ("keras", run_keras), ("plain", run_plain)]
+    rates: dict[str, list[float]] = {name: [] for name, _ in sides}
+    for r in range(repeats):
+        for name, fn in sides[r % 3:] + sides[: r % 3]:  # rotate who goes first
+            rates[name].append(timed(fn)[0])
+    return {
+        "steps": -(-n // 32), "rates": {name: statistics.median(v) for name, v in rates.items()},
+        "vs_keras": statistics.median([f / k for f, k in zip(rates["fit"], rates["keras"], strict=True)]),
+        "vs_plain": statistics.median([f / p for f, p in zip(rates["fit"], rates["plain"], strict=True)]),
+        "plain_vs_keras": statistics.median([p / k for p, k in zip(rates["plain"], rates["keras"], strict=True)]),
+        "keras": keras_reader.keras.__version__, "backend": keras_reader.keras.backend.backend(),
+    }
+
+
 def book_time(timeout: int = 600) -> tuple[float, list[tuple[str, float]]]:
     """Execute every book/*.ipynb on a temporary copy of the repository layout; return (total, per notebook)."""
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -256,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-book", action="store_true", help="do not time the whole book")
     parser.add_argument("--only-book", action="store_true", help="time only the whole book")
     parser.add_argument("--profile", action="store_true", help="print a torch.profiler summary of fit")
+    parser.add_argument("--reader-rows", type=int, default=8192,
+                        help="rows (one epoch, batch 32) per timed run of section 4 (default 8192: 256 steps)")
+    parser.add_argument("--only-reader", action="store_true", help="run only section 4 (fit vs Keras vs plain loop)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -264,12 +345,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs; torch {torch.__version__}; threads {torch.get_num_threads()}; "
           f"python {platform.python_version()}; 1-min load at start {load()}")
 
-    if not args.only_book and not args.threads:
+    if args.only_reader:
+        args.skip_book = True
+    training = not (args.only_book or args.only_reader)
+    if training and not args.threads:
         print("\n0. thread settings: fit_many, K = 4 leaky-ReLU models (d -> d -> d -> d -> d), 1024 rows, "
               "fresh process each, median of 2")
         compare_thread_settings()
 
-    if not args.only_book:
+    if training:
         # warm up both code paths once (first calls pay for lazy initialisation)
         warm = aebook.data.uniform(512, 2, seed=0)
         baseline_fit(build(2, "linear"), warm, "bce", 1e-3, 128, 1, seed=0)
@@ -309,6 +393,17 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if total <= BOOK_TARGET_S else "MISSED"
         print(f"  total {total:.1f} s for {len(times)} notebooks; target <= {BOOK_TARGET_S:.0f} s: {verdict} "
               f"(load {load()})")
+
+    if not args.only_book:
+        print(f"\n4. the reader's model (100 features, ReLU, widths 100, sigmoid, Glorot, BCE, Adam 1e-3, batch 32): "
+              f"steps/s, {args.reader_rows} rows x 1 epoch per run, median of {args.repeats} rotating runs")
+        r = compare_reader(args.reader_rows, args.repeats)
+        rates = r["rates"]
+        print(f"{'steps':>6s} {'fit st/s':>9s} {'Keras st/s':>11s} {'plain st/s':>11s} {'fit/Keras':>10s} "
+              f"{'fit/plain':>10s} {'plain/Keras':>12s} {'load':>5s}")
+        print(f"{r['steps']:6d} {rates['fit']:9.0f} {rates['keras']:11.0f} {rates['plain']:11.0f} "
+              f"{r['vs_keras']:9.2f}x {r['vs_plain']:9.2f}x {r['plain_vs_keras']:11.2f}x {load():>5s}   "
+              f"(Keras {r['keras']}, {r['backend']} backend)", flush=True)
     return 0
 
 
