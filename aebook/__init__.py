@@ -1,8 +1,8 @@
 """aebook: the small training core of "Why doesn't my autoencoder reach zero loss?".
 
-Layers, bottom to top (nothing imports upward): data, models, losses, floors; engine; train; evaluate,
-diagnose, plot (loaded on first use: ``import aebook`` does not import matplotlib), notebook. Code for one
-chapter lives beside it, under ``book/``.
+Stack, bottom to top (nothing imports upward): data, losses, models, floors; engine; train; evaluate;
+diagnose. Apart, importing nothing from aebook: plot (loaded on first use: ``import aebook`` does not
+import matplotlib), notebook, records. Code for one chapter lives beside it, under ``book/``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ def redundant(n: int, d: int, rank: int = 1, noise: float = 0.0, seed: int = 0) 
     """Return ``n`` rows of ``d`` features that live on a ``rank``-dimensional subspace, plus noise.
 
     Rows are ``z @ B + noise * e`` (``z``, ``e`` standard normal; ``B`` all ones for ``rank=1``, else
-    orthonormal rows times ``sqrt(d)``). ``noise**2`` is the PCA floor for ``k >= rank``.
+    orthonormal rows times ``sqrt(d)``). For ``rank <= k < d`` the population PCA floor is
+    ``(d - k) * noise**2 / d`` per element.
     """
     n, d, rank = check_positive_int(n, "n"), check_positive_int(d, "d"), check_positive_int(rank, "rank")
     if rank > d:

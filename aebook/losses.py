@@ -1,8 +1,8 @@
 """Losses: one table of each reconstruction loss's per-element value and its gradient in the logits.
 
 ``"mse"``: squared error per element; ``"bce"``: binary cross-entropy in nats per element on the logit
-scale; ``"bce_prob"``: the same on the probability scale (as Keras's torch backend does; each log is
-clamped at -100). The engine, ``evaluate`` and the chapters all read ``LOSS_TABLE``.
+scale; ``"bce_prob"``: the same on the probability scale (sigmoid, then PyTorch's ``binary_cross_entropy``,
+which clamps each log at -100). Training, ``evaluate`` and the chapters all read ``LOSS_TABLE``.
 """
 
 from __future__ import annotations

@@ -155,7 +155,8 @@ class DeadUnits:
 def dead_units(model: Autoencoder, x: torch.Tensor, batch_size: int = 8192) -> DeadUnits:
     """Count units after each activation layer that are zero for every row of ``x``.
 
-    A dead ReLU unit passes no gradient and never recovers. For leaky ReLU the count is of units
+    A dead ReLU unit passes no gradient to its own weights; it can come back only if the layers
+    below it change. For leaky ReLU the count is of units
     whose pre-activation is never positive ("would be dead under ReLU"); they still learn.
     """
     x = as_data_tensor(x)

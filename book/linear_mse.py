@@ -3,7 +3,8 @@
 ``identity_gap`` splits a linear model's MSE into the covariance and mean terms of the chapter's
 equation and bounds the cost of its collapsed directions; ``singular_value_plot`` and
 ``epoch_series`` draw the chapter's figures of the end-to-end map (its singular values come from
-``aebook.models.singular_values``) and of values recorded once per epoch.
+``aebook.models.singular_values``) and of values recorded once per epoch; ``run_slow_lr`` makes the
+record ``records/linear_mse_slow_lr.json`` (the answer's 2-feature model at ``lr = 1e-5``).
 """
 
 from __future__ import annotations
@@ -129,9 +130,10 @@ def run_slow_lr(epochs: int = 1500, seeds: Sequence[int] = SLOW_SEEDS, n_rows: i
     """Train the original answer's 2-feature linear autoencoder at ``lr = 1e-5`` until its loss is below 1e-5.
 
     One model per seed and initialisation (PyTorch's default and Glorot's, the Keras default the
-    answer used): every model has its own initial weights and batch order (both set by its
-    seed). Data: ``n_rows`` rows of 2 ``U(0, 1)`` features (seed 0), batch 128, Adam. Each model
-    stops at the end of the first epoch whose mean loss is below 1e-5, or after ``epochs``.
+    answer used): the seed sets a model's batch order and, with the initialisation, its initial
+    weights, so the two models of one seed share their batch order. Data: ``n_rows`` rows of 2
+    ``U(0, 1)`` features (seed 0), batch 128, Adam. Each model stops at the end of the first epoch
+    whose mean loss is below 1e-5, or after ``epochs``.
     Series: ``"<init> s<seed> loss"``, MSE per element per epoch. Results: per model, the epoch
     and the optimiser step count at which it reached 1e-5 (``None`` if it did not).
     """

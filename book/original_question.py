@@ -1,9 +1,13 @@
 """Chapter "Back to the question" (original_question.ipynb): the reader's model, its figures and its full-scale record.
 
 * ``readers_model`` builds the reader's Keras autoencoder with ``aebook``.
+* ``knots``, ``best_bent_logit`` and ``hand_built_model`` set the reader's network's weights by hand
+  (section "Capacity or optimisation?").
 * ``run_full_scale`` makes the record ``records/original_question_full.json``
-  (``python records/make.py original_question_full``): the chapter's models at the reader's
-  scale, 30,000 rows of ``U(0, 1)`` data, 100 features, 50 epochs.
+  (``make records NAME=original_question_full``): the chapter's models at the reader's scale,
+  30,000 rows of ``U(0, 1)`` data, 100 features, 50 epochs. ``run_readers_network`` makes the
+  records ``records/readers_network_{relu_sigmoid,relu_linear,linear}.json``: the reader's widths
+  trained with MSE for 300 epochs (``READERS_NETWORK``).
 * The figures ``dead_units_over_training`` and ``excess_curves`` draw what they are given and
   never train.
 """
@@ -23,7 +27,8 @@ from aebook.data import check_positive_int
 from aebook.plot import finish_axes, new_axes
 from aebook.records import make_record
 
-__all__ = ["BATCH_SIZE", "LR", "N_FEATURES", "N_ROWS", "READERS_NETWORK", "dead_units_over_training",
+__all__ = ["BATCH_SIZE", "LR", "N_FEATURES", "N_ROWS", "READERS_NETWORK", "best_bent_logit", "hand_built_model",
+           "knots", "dead_units_over_training",
            "excess_curves", "readers_model", "run_full_scale", "run_readers_network"]
 
 N_ROWS, N_FEATURES, BATCH_SIZE, LR = 30_000, 100, 32, 1e-3  # the reader's data; Keras's defaults
@@ -116,7 +121,7 @@ def hand_built_model(coefficients: Sequence[float], n_features: int = N_FEATURES
     return model.eval()
 
 
-# --- records: records/original_question_full.json and records/readers_network_mse.json ----------------
+# --- records: original_question_full.json and readers_network_*.json under records/ -------------------
 
 RTOL = 1e-5  # the record check's tolerance on first-epoch losses; see tests/test_records.py
 
@@ -168,7 +173,7 @@ def run_full_scale(epochs: int = 50, n_rows: int = N_ROWS, log: Callable[[str], 
                        _check_spec("run_full_scale", {"epochs": 1}, series), results)
 
 
-#: The reader's network with the loss changed to MSE (section "Does MSE reach zero?"): name -> (activation,
+#: The reader's network with the loss changed to MSE (section "Does MSE reach zero here?"): name -> (activation,
 #: output, init, lr, seed). Every member has its own initialisation (its seed) and batch order (same seed).
 READERS_NETWORK = {
     "relu sigmoid s0": ("relu", "sigmoid", "glorot", LR, 0),
