@@ -12,7 +12,8 @@ import aebook
 PACKAGE = Path(aebook.__file__).parent
 
 #: Bottom to top. A module may import only modules listed before it.
-LAYERS = ["data", "losses", "models", "floors", "engine", "train", "evaluate", "diagnose"]
+#: ``callbacks`` (the Keras callback) is on top: nothing in aebook imports it, so ``import aebook`` loads no Keras.
+LAYERS = ["data", "losses", "models", "floors", "engine", "train", "evaluate", "diagnose", "callbacks"]
 #: Apart from the stack: they import nothing from aebook.
 STANDALONE = {"plot", "notebook", "records"}
 
@@ -39,11 +40,12 @@ def test_every_module_is_placed_in_a_layer():
 
 
 def test_the_core_stays_small():
-    """Twelve modules and 1,800 lines, plus the records module that the records issue added (its own budget)."""
-    files = sorted(p for p in PACKAGE.glob("*.py") if p.stem != "records")
+    """Twelve modules and 1,800 lines, plus the records and callbacks modules that their issues added (own budgets)."""
+    files = sorted(p for p in PACKAGE.glob("*.py") if p.stem not in ("records", "callbacks"))
     lines = sum(len(p.read_text().splitlines()) for p in files)
     assert len(files) <= 12 and lines <= 1800, (len(files), lines)
     assert len((PACKAGE / "records.py").read_text().splitlines()) <= 150
+    assert len((PACKAGE / "callbacks.py").read_text().splitlines()) < 80
 
 
 def test_modules_import_only_downwards_so_there_are_no_cycles():
