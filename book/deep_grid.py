@@ -20,6 +20,7 @@ The figures (``grid_excess_curves``, ``grid_strip``, ``dead_unit_curves``, side 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -35,6 +36,7 @@ from aebook import data as _data
 from aebook.losses import check_loss_name
 from aebook.models import ACTIVATIONS
 from aebook.plot import finish_axes, new_axes
+from aebook.records import make_record
 
 DATASETS: dict[str, Callable[..., torch.Tensor]] = {"uniform": _data.uniform, "bernoulli": _data.bernoulli}
 ARCHITECTURES = ACTIVATIONS  # "linear", "relu", "leaky_relu"
@@ -60,6 +62,23 @@ def build_model(architecture: str, n_features: int, seed: int, init: str = "pyto
     hidden = () if architecture == "linear" else (n_features,)
     return Autoencoder(n_features, n_features, hidden=hidden, activation=architecture, output="sigmoid",
                        seed=seed, init=init)
+
+
+_CELL_ORDER = [(a, loss, d) for a in ARCHITECTURES for loss in ("mse", "bce") for d in DATASETS]
+
+
+def cell_seed(architecture: str, loss: str, data: str, seed: int) -> int:
+    """Return the torch seed of run ``seed`` in cell (architecture, loss, data): ``1000 * cell index + seed``.
+
+    Every cell of the grid gets its own seeds (for ``seed < 1000``), so no two runs of the grid
+    share an initialisation or a batch order: the runs of different cells are independent.
+    """
+    if (architecture, loss, data) not in _CELL_ORDER:
+        raise ValueError(f"no grid cell ({architecture}, {loss}, {data}); architectures {ARCHITECTURES}, "
+                         f"losses ('mse', 'bce'), data sets {tuple(DATASETS)}.")
+    if not 0 <= int(seed) < 1000:
+        raise ValueError(f"grid seeds must lie in 0..999 so that cells never share one; got {seed}.")
+    return 1000 * _CELL_ORDER.index((architecture, loss, data)) + int(seed)
 
 
 @dataclass
@@ -145,8 +164,9 @@ def run_grid(
 ) -> list[Cell]:
     """Train every (architecture, loss, data set) cell with one ``fit_many`` call per cell.
 
-    Seed ``s`` fixes both a model's initialisation and its batch order, and the same seeds are
-    used in every cell, so cells differ only in what the grid varies. Each data set is drawn once
+    Seed ``s`` of a cell becomes ``cell_seed(architecture, loss, data, s)``, which fixes both the
+    model's initialisation and its batch order and differs from cell to cell: every
+    (architecture, loss, data set, seed) is an independent run. Each data set is drawn once
     (``data_seed``) and shared by the cells that use it. With ``track_dead_units``, the dead
     units of every ReLU / leaky-ReLU model are counted before training and after each epoch.
 
@@ -174,12 +194,123 @@ def run_grid(
     for architecture in architectures:
         for loss in losses:
             for name, x in data.items():
-                models = [build_model(architecture, n_features, seed=s, init=init) for s in seeds]
+                own = [cell_seed(architecture, loss, name, s) for s in seeds]
+                models = [build_model(architecture, n_features, seed=s, init=init) for s in own]
                 tracker = DeadUnitTracker(x, models) if track_dead_units and architecture != "linear" else None
                 histories = fit_many(models, x, loss=loss, lr=lr, batch_size=batch_size, epochs=epochs,
-                                     seeds=seeds, device=device, progress=progress, on_epoch=tracker)
+                                     seeds=own, device=device, progress=progress, on_epoch=tracker)
                 evaluations = [evaluate(m, x, loss) for m in models]
                 cells.append(Cell(architecture, loss, name, x, models, histories, evaluations, tracker))
+    return cells
+
+
+# --- the grid at the reader's scale: records/deep_grid_<architecture>.json -------------------------
+
+#: The record's fixed budget and settings, chosen before the runs: the reader's 30,000 rows of 100
+#: features, Adam at Keras's default learning rate, 100 epochs of 235 steps.
+READER_SCALE = {"n_features": 100, "n_samples": 30_000, "epochs": 100, "lr": 1e-3, "batch_size": 128,
+                "init": "glorot", "seeds": 5}
+
+
+def run_reader_scale(architecture: str, epochs: int = READER_SCALE["epochs"], n_seeds: int = READER_SCALE["seeds"],
+                     n_samples: int = READER_SCALE["n_samples"], log: Callable[[str], None] | None = None) -> dict:
+    """Run the grid for one architecture at the reader's scale (``READER_SCALE``); return the record.
+
+    ``"linear"`` and ``"leaky_relu"`` run all four (loss, data) cells, ``"relu"`` the uniform data
+    only (the original question's), ``n_seeds`` independent runs per cell (``cell_seed``). Series
+    per run ``"<loss> <data> s<seed>"``: ``"... loss"`` (per epoch, in the loss's units) and, for
+    ReLU and leaky ReLU, ``"... dead"`` (units that never fire, epoch 0 first). Results per run:
+    the final loss, floor, excess and reconstruction MSE on the whole data (``aebook.evaluate``),
+    and the dead units per layer at the end.
+    """
+    start = time.perf_counter()
+    datasets = ["uniform"] if architecture == "relu" else list(DATASETS)
+    cells = run_grid(READER_SCALE["n_features"], [architecture], datasets=datasets, seeds=range(n_seeds),
+                     n_samples=n_samples, epochs=epochs, lr=READER_SCALE["lr"],
+                     batch_size=READER_SCALE["batch_size"], init=READER_SCALE["init"], progress=False,
+                     track_dead_units=architecture != "linear")
+    series: dict[str, list] = {}
+    results: dict[str, dict] = {}
+    for cell in cells:
+        for i, (h, ev) in enumerate(zip(cell.histories, cell.evaluations, strict=True)):
+            name = f"{cell.loss} {cell.data} s{i}"
+            series[f"{name} loss"] = h.loss.tolist()
+            results[name] = {"seed": cell_seed(architecture, cell.loss, cell.data, i), "loss": ev.loss,
+                             "floor": ev.floor, "excess": ev.excess, "mse": ev.mse}
+            if cell.dead is not None:
+                series[f"{name} dead"] = cell.dead.total[i].tolist()
+                results[name]["dead_per_layer"] = [int(v) for v in cell.dead.dead[i, -1]]
+                results[name]["layer_widths"] = list(cell.dead.width)
+        if log is not None:
+            log(f"{architecture} {cell.label}: median excess {np.median(cell.excess):.3g}, "
+                f"MSE {np.median(cell.mse):.3g} ({time.perf_counter() - start:.0f} s so far)")
+    settings = {**READER_SCALE, "architecture": architecture, "datasets": datasets, "losses": ["mse", "bce"],
+                "epochs": epochs, "seeds": n_seeds, "n_samples": n_samples, "data_seed": 0,
+                "seed_rule": "cell_seed(architecture, loss, data, s) = 1000 * cell index + s"}
+    made_by = "book/deep_grid.py:run_reader_scale"
+    check = {"made_by": made_by, "kwargs": {"architecture": architecture, "epochs": 1, "n_seeds": n_seeds},
+             "values": {k: v[:1] for k, v in series.items() if k.endswith("loss")}, "rtol": 1e-5}
+    return make_record(made_by, settings, series, time.perf_counter() - start, check, results)
+
+
+@dataclass
+class RecordedDeadUnits:
+    """Dead-unit counts read from a record, with the attributes of ``DeadUnitTracker`` the figures use."""
+
+    epochs: np.ndarray  # epochs counted, 0 = initialisation
+    total: np.ndarray  # (runs, epochs counted): units that never fire, all layers together
+    units: int  # hidden units per model
+
+    @property
+    def fraction(self) -> np.ndarray:
+        """``total`` as a fraction of each model's hidden units."""
+        return self.total / self.units
+
+
+@dataclass
+class RecordedCell:
+    """One grid cell read from a reader-scale record: the values ``Cell`` offers, without the models.
+
+    Works with ``table_rows``, ``html_table``, ``grid_excess_curves``, ``grid_strip``,
+    ``dead_unit_curves`` and ``fully_above`` like a ``Cell``.
+    """
+
+    architecture: str
+    loss: str
+    data: str
+    n_features: int
+    loss_values: np.ndarray  # final loss per run on the whole data (MSE or nats per element)
+    floor: float
+    excess: np.ndarray
+    mse: np.ndarray  # reconstruction MSE per element, per run
+    curves: np.ndarray  # (runs, epochs): per-epoch training loss minus the floor
+    seeds: list[int]
+    dead: RecordedDeadUnits | None = None
+
+    @property
+    def label(self) -> str:
+        """A short name of the cell, e.g. ``"BCE / uniform"``."""
+        return f"{self.loss.upper()} / {self.data}"
+
+
+def cells_from_record(record: Mapping) -> list[RecordedCell]:
+    """Return the cells of a ``run_reader_scale`` record, in the order loss, data set."""
+    settings, series, results = record["settings"], record["series"], record["results"]
+    cells = []
+    for loss in settings["losses"]:
+        for data in settings["datasets"]:
+            names = [f"{loss} {data} s{i}" for i in range(settings["seeds"])]
+            runs = [results[n] for n in names]
+            floor = runs[0]["floor"]
+            dead = None
+            if f"{names[0]} dead" in series:
+                total = np.array([series[f"{n} dead"] for n in names], dtype=float)
+                dead = RecordedDeadUnits(np.arange(total.shape[1]), total, sum(runs[0]["layer_widths"]))
+            cells.append(RecordedCell(
+                settings["architecture"], loss, data, settings["n_features"],
+                np.array([r["loss"] for r in runs]), floor, np.array([r["excess"] for r in runs]),
+                np.array([r["mse"] for r in runs]), np.array([series[f"{n} loss"] for n in names]) - floor,
+                [r["seed"] for r in runs], dead))
     return cells
 
 

@@ -160,3 +160,62 @@ def run_slow_lr(epochs: int = 1500, seeds: Sequence[int] = SLOW_SEEDS, n_rows: i
              "values": {k: v[:1] for k, v in series.items()}, "rtol": 1e-5}
     return make_record("book/linear_mse.py:run_slow_lr", settings, series, time.perf_counter() - start, check,
                        results)
+
+
+# --- the record records/linear_mse_deep_stack.json -------------------------------------------------
+
+STACK_LR, STACK_SEEDS, STACK_BATCH, STACK_EPOCHS = 1e-3, (0, 1, 2, 3, 4), 128, 600
+STACK_SV_EVERY = 25  # epochs between the full spectra the record keeps
+
+
+def run_deep_stack(epochs: int = STACK_EPOCHS, seeds: Sequence[int] = STACK_SEEDS, n_rows: int = 30_000,
+                   log: Callable[[str], None] | None = None) -> dict:
+    """Train the 100-feature stack of two linear layers each way until its loss is below 1e-5, or ``epochs``.
+
+    The chapter's deep linear model (``hidden=(100,)``, linear activation and output, PyTorch's
+    default initialisation), one model per seed (the seed sets its initial weights and its batch
+    order), on ``n_rows`` rows of 100 ``U(0, 1)`` features (seed 0): Adam, ``lr = 1e-3``, batch 128.
+    Each model stops at the end of the first epoch whose mean loss is below 1e-5.
+    Series per seed: ``"s<seed> loss"`` (MSE per element, per epoch); ``"s<seed> small sv"`` (singular
+    values of the end-to-end map below 0.5) and ``"s<seed> min sv"`` (its smallest singular value),
+    both with epoch 0 (initialisation) first. Results per seed: the epoch at which it reached 1e-5
+    (``None`` if it did not), its final MSE, and the full singular values every ``STACK_SV_EVERY``
+    epochs and at the end.
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    seeds = [int(s) for s in seeds]
+    start = time.perf_counter()
+    x = aebook.data.uniform(n_rows, 100, seed=0)
+    models = [aebook.Autoencoder(100, 100, hidden=(100,), activation="linear", output="linear", seed=s)
+              for s in seeds]
+    spectra = aebook.Recorder(lambda m: aebook.models.singular_values(m).tolist(), models)
+
+    def on_epoch(epoch: int, ms: Sequence[Autoencoder]) -> None:
+        spectra(epoch, ms)
+        if log is not None and epoch % 50 == 0:
+            log(f"epoch {epoch}: {time.perf_counter() - start:.0f} s")
+
+    histories = aebook.fit_many(models, x, loss="mse", lr=STACK_LR, batch_size=STACK_BATCH, epochs=epochs,
+                                seeds=seeds, tol=1e-5, on_epoch=on_epoch, progress=False)
+    series: dict[str, list] = {}
+    results: dict[str, dict] = {}
+    for member, (seed, model, h) in enumerate(zip(seeds, models, histories, strict=True)):
+        s = np.array([row[member] for row in spectra.values])  # (epochs measured, 100), epoch 0 first
+        series[f"s{seed} loss"] = h.loss.tolist()
+        series[f"s{seed} small sv"] = (s < 0.5).sum(axis=1).tolist()
+        series[f"s{seed} min sv"] = s[:, -1].tolist()
+        kept = sorted({*range(0, len(s), STACK_SV_EVERY), len(s) - 1})
+        results[f"s{seed}"] = {"epochs_to_1e-5": h.epochs_to(1e-5), "epochs": h.epochs,
+                               "mse": identity_gap(model, x).loss,
+                               "singular_values": {str(e): [round(v, 6) for v in s[e]] for e in kept}}
+        if log is not None:
+            log(f"s{seed}: {h.epochs_to(1e-5)} epochs to 1e-5, final loss {h.final:.3g}")
+    eigenvalues = aebook.floors.covariance_eigenvalues(x)
+    results["data"] = {"covariance_eigenvalues": [float(v) for v in eigenvalues]}
+    settings = {"n_rows": n_rows, "n_features": 100, "hidden": [100], "activation": "linear", "output": "linear",
+                "init": "pytorch", "lr": STACK_LR, "batch_size": STACK_BATCH, "epochs": epochs, "seeds": seeds,
+                "tol": 1e-5, "data_seed": 0, "sv_every": STACK_SV_EVERY}
+    check = {"made_by": "book/linear_mse.py:run_deep_stack", "kwargs": {"epochs": 1},
+             "values": {k: v[:1] for k, v in series.items() if k.endswith("loss")}, "rtol": 1e-5}
+    return make_record("book/linear_mse.py:run_deep_stack", settings, series, time.perf_counter() - start, check,
+                       results)

@@ -35,6 +35,10 @@ RECORDS: dict[str, tuple[str, str, dict]] = {
     "readers_network_relu_linear": ("original_question", "run_readers_network", {"group": "relu linear"}),
     "readers_network_linear": ("original_question", "run_readers_network", {"group": "linear"}),
     "keras_reader": ("keras_reader", "run_keras", {}),
+    "linear_mse_deep_stack": ("linear_mse", "run_deep_stack", {}),
+    "deep_grid_linear": ("deep_grid", "run_reader_scale", {"architecture": "linear"}),
+    "deep_grid_leaky_relu": ("deep_grid", "run_reader_scale", {"architecture": "leaky_relu"}),
+    "deep_grid_relu": ("deep_grid", "run_reader_scale", {"architecture": "relu"}),
 }
 
 
