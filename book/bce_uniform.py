@@ -6,7 +6,10 @@ on ``U(0, 1)`` data), and ``aebook.fit_traced``. This module adds:
 
 * ``sigmoid_affine_excess``: the expected excess of one ``sigmoid(a t + b)``, nats per element;
   ``sigmoid_affine_autoencoder`` builds that model as an ``aebook.Autoencoder`` so it can be
-  evaluated like a trained one; ``cross_weight_energy`` measures a trained model's cross weights.
+  evaluated like a trained one; ``cross_weight_energy`` measures a trained model's cross weights
+  and ``diagonal_excess`` the cost of its per-feature slopes and biases; ``in_sample_optimism``
+  says how much better a fitted model looks on its training data than on fresh data;
+  ``paired_bce_gap`` compares two models on the same data, with the standard error of the gap.
 * ``continuous_bernoulli_nll``, ``continuous_bernoulli_mean``, ``continuous_bernoulli_best``,
   ``beta_nll``, ``loss_minima``: what the minimum of a properly normalised likelihood for [0, 1]
   data means.
@@ -23,8 +26,9 @@ import torch
 from matplotlib.axes import Axes
 
 from aebook import Autoencoder, Trace
-from aebook.data import as_float64, check_positive_int
+from aebook.data import as_data_tensor, as_float64, check_positive_int
 from aebook.floors import bernoulli_kl, binary_entropy, check_targets, expect_uniform
+from aebook.losses import loss_for
 from aebook.models import end_to_end_map
 from aebook.plot import finish_axes, new_axes
 
@@ -35,8 +39,11 @@ __all__ = [
     "continuous_bernoulli_mean",
     "continuous_bernoulli_nll",
     "cross_weight_energy",
+    "diagonal_excess",
+    "in_sample_optimism",
     "loss_minima",
     "minima_per_target",
+    "paired_bce_gap",
     "sigmoid_affine_autoencoder",
     "sigmoid_affine_excess",
     "sigmoid_fits",
@@ -92,6 +99,85 @@ def cross_weight_energy(model: Autoencoder) -> float:
     weight, _ = end_to_end_map(model)
     off = weight - np.diag(np.diag(weight))
     return float((off**2).sum(axis=1).mean())
+
+
+def diagonal_excess(model: Autoencoder, nodes: int = 512) -> float:
+    """Return ``mean_j sigmoid_affine_excess(W_jj, c_j + sum_{k != j} W_jk / 2)`` for a linear model, in nats.
+
+    With ``logits = W x + c`` (``aebook.models.end_to_end_map``) and independent ``U(0, 1)``
+    features, output ``j`` is ``sigmoid(W_jj t_j + c_j + u)`` with cross term ``u`` of mean
+    ``sum_{k != j} W_jk / 2``. Replacing ``u`` by that mean leaves the one-feature model this
+    function scores: the expected excess of the slopes and biases alone. The cross terms' variance
+    adds, to second order, ``cross_weight_cost * cross_weight_energy(model)`` on top. Raises a
+    ValueError for a model with a non-linear activation.
+    """
+    weight, bias = end_to_end_map(model)
+    slopes = np.diag(weight)
+    biases = bias + (weight.sum(axis=1) - slopes) / 2
+    return float(np.mean([sigmoid_affine_excess(a, b, nodes) for a, b in zip(slopes, biases, strict=True)]))
+
+
+def in_sample_optimism(n_features: int, n_rows: int, slope: float, bias: float, nodes: int = 512) -> float:
+    """Return ``tr(J^-1 K) / n_rows``: how much lower a fitted linear sigmoid model's in-sample excess is, in nats.
+
+    Output ``j`` of a linear sigmoid autoencoder on ``n_features`` iid ``U(0, 1)`` features has
+    ``d + 1`` parameters (its row of the end-to-end map and its bias) fitted on ``n_rows`` rows,
+    with inputs ``x = (t_1, ..., t_d, 1)``. At the optimum ``p = sigmoid(slope * t_j + bias)`` let
+    ``J = E[p (1 - p) x x']`` (the curvature of the BCE) and ``K = E[(p - t_j)^2 x x']`` (the
+    covariance of its gradient). To first order, the in-sample minimiser lies ``tr(J^-1 K) / (2n)``
+    below the optimum on the training rows and as much above it on fresh data, so its in-sample
+    excess is lower than its population excess by ``tr(J^-1 K) / n`` in expectation: the value
+    returned. The expectations are by Gauss-Legendre quadrature in float64.
+    """
+    d = check_positive_int(n_features, "n_features")
+    n = check_positive_int(n_rows, "n_rows")
+    a = float(as_float64(slope, "slope"))
+    b = float(as_float64(bias, "bias"))
+
+    def moments(weight_of_t):  # E[w], E[w t], E[w t^2] for t = t_j ~ U(0, 1)
+        return [expect_uniform(lambda t, k=k: weight_of_t(t) * t**k, nodes) for k in range(3)]
+
+    def second_moment(weight_of_t) -> np.ndarray:  # E[w(t_j) x x'], x = (t_j, other features..., 1)
+        e0, e1, e2 = moments(weight_of_t)
+        m = np.full((d + 1, d + 1), e0 / 4)  # E[t_k t_l] = 1/4 between two other features
+        m[np.arange(1, d), np.arange(1, d)] = e0 / 3  # E[t_k^2] = 1/3
+        m[0, :], m[:, 0], m[d, :], m[:, d] = e1 / 2, e1 / 2, e0 / 2, e0 / 2
+        m[0, 0], m[0, d], m[d, 0], m[d, d] = e2, e1, e1, e0
+        return m
+
+    p = lambda t: torch.sigmoid(a * t + b)  # noqa: E731
+    curvature = second_moment(lambda t: p(t) * (1 - p(t)))
+    covariance = second_moment(lambda t: (p(t) - t) ** 2)
+    return float(np.trace(np.linalg.solve(curvature, covariance)) / n)
+
+
+def paired_bce_gap(
+    model: Autoencoder, reference: Autoencoder, x: object, batch_size: int = 8192
+) -> tuple[float, float]:
+    """Return ``(gap, se)``: mean BCE of ``model`` minus that of ``reference`` on ``x`` (per element), and its error.
+
+    Both models are scored on the same rows, so the gap is a paired difference: ``se`` is the
+    standard deviation of the per-row mean difference divided by ``sqrt(n_rows)`` (the rows are
+    independent; the features within a row need not be). The floor is the same for both models,
+    so the gap is also the difference of their excesses. Logits are computed in the models'
+    dtype, the BCE in float64. Raises a ValueError for data outside [0, 1].
+    """
+    x = check_targets(as_data_tensor(x))
+    elementwise = loss_for("bce", "sigmoid").elementwise
+    batch_size = check_positive_int(batch_size, "batch_size")
+    rows = []
+    with torch.no_grad():
+        for begin in range(0, x.shape[0], batch_size):
+            batch = x[begin : begin + batch_size]
+            target = batch.double()
+            losses = []
+            for m in (model, reference):
+                param = next(m.parameters())
+                z = m.logits(batch.to(device=param.device, dtype=param.dtype)).double().cpu()
+                losses.append(elementwise(z, target))
+            rows.append((losses[0] - losses[1]).mean(dim=1))
+    diff = torch.cat(rows)
+    return float(diff.mean()), float(diff.std() / diff.numel() ** 0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,11 +278,13 @@ def beta_nll(t: object, mean: object, concentration: float) -> torch.Tensor:
 
 
 def loss_minima(t: object, concentrations: Sequence[float] = (10.0, 100.0)) -> dict[str, torch.Tensor]:
-    """Return, per target value ``t``, the minimum of each loss over the prediction (float64, nats or MSE).
+    """Return, per target value ``t``, each loss at its ideal reconstruction of ``t`` (float64, nats or MSE).
 
-    Keys: ``"BCE"`` (``H(t)``, at ``p = t``), ``"continuous Bernoulli"`` (at the distribution whose
-    mean is ``t``), ``"MSE"`` (0, at ``p = t``) and ``"Beta, concentration k"`` (the NLL with the mean at
-    ``t`` and that fixed concentration; it has no minimum when the concentration is free).
+    Keys: ``"BCE"`` (``H(t)``, the minimum, at ``p = t``), ``"continuous Bernoulli"`` (the minimum, at
+    the distribution whose mean is ``t``), ``"MSE"`` (0, the minimum, at ``p = t``) and
+    ``"Beta, concentration k"`` (the NLL with the mean at ``t`` and that fixed concentration: not
+    exactly the minimum over the mean at fixed concentration, and with no minimum at all when the
+    concentration is free).
     Targets must lie strictly inside (0, 1).
     """
     t = as_float64(t, "t")
@@ -269,10 +357,10 @@ def sigmoid_fits(
 
 
 def minima_per_target(t: np.ndarray, minima: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
-    """Plot, against the target value ``t``, the minimum of each loss over the prediction; return the Axes."""
+    """Plot, against the target ``t``, each loss at its ideal reconstruction (``loss_minima``); return the Axes."""
     ax = ax or new_axes()
     t = np.asarray(t, dtype=np.float64)
     for label, values in minima.items():
         ax.plot(t, np.asarray(values, dtype=np.float64), label=label)
     ax.axhline(0.0, color="black", linewidth=0.8)
-    return finish_axes(ax, "target t", "minimum loss per element (nats; MSE: per element)")
+    return finish_axes(ax, "target t", "loss per element at the ideal reconstruction\n(nats; Beta: mean at t)")

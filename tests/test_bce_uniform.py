@@ -45,6 +45,60 @@ def test_cross_weight_energy():
         bce_uniform.cross_weight_energy(aebook.Autoencoder(2, 2, hidden=(4,), activation="relu", seed=0))
 
 
+def test_diagonal_excess_scores_slopes_and_biases_with_the_cross_mean_folded_in():
+    best = best_sigmoid_affine()
+    model = bce_uniform.sigmoid_affine_autoencoder(3, best.slope, best.bias)
+    assert bce_uniform.diagonal_excess(model) == pytest.approx(best.excess, rel=1e-6)  # float32 parameters
+    with torch.no_grad():
+        model.linear_layers()[1].weight[0, 1] = 0.5  # output 0: bias + 0.5 * E[t_1] = bias + 0.25
+    weight, bias = aebook.models.end_to_end_map(model)
+    expected = np.mean([
+        bce_uniform.sigmoid_affine_excess(weight[0, 0], bias[0] + 0.25),
+        bce_uniform.sigmoid_affine_excess(weight[1, 1], bias[1]),
+        bce_uniform.sigmoid_affine_excess(weight[2, 2], bias[2]),
+    ])
+    assert bce_uniform.diagonal_excess(model) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="activation='linear'"):
+        bce_uniform.diagonal_excess(aebook.Autoencoder(2, 2, hidden=(4,), activation="relu", seed=0))
+
+
+def test_in_sample_optimism_is_the_trace_of_curvature_inverse_times_gradient_covariance():
+    a, b, d, n = 5.0, -2.5, 3, 1_000
+    p = lambda t: torch.sigmoid(a * t + b)  # noqa: E731
+    e = {name: [expect_uniform(lambda t, k=k, w=w: w(t) * t**k) for k in range(3)]
+         for name, w in (("J", lambda t: p(t) * (1 - p(t))), ("K", lambda t: (p(t) - t) ** 2))}
+    mats = {}
+    for name, (e0, e1, e2) in e.items():  # x = (t_j, t_k, t_l, 1), written out entry by entry
+        mats[name] = np.array([
+            [e2, e1 / 2, e1 / 2, e1],
+            [e1 / 2, e0 / 3, e0 / 4, e0 / 2],
+            [e1 / 2, e0 / 4, e0 / 3, e0 / 2],
+            [e1, e0 / 2, e0 / 2, e0],
+        ])
+    expected = np.trace(np.linalg.solve(mats["J"], mats["K"])) / n
+    assert bce_uniform.in_sample_optimism(d, n, a, b) == pytest.approx(expected, rel=1e-10)
+    assert bce_uniform.in_sample_optimism(d, 2 * n, a, b) == pytest.approx(expected / 2, rel=1e-12)
+    with pytest.raises(ValueError):
+        bce_uniform.in_sample_optimism(0, n, a, b)
+
+
+def test_paired_bce_gap_is_the_excess_difference_with_a_per_row_standard_error():
+    x = aebook.data.uniform(5_000, 3, seed=2)
+    a = bce_uniform.sigmoid_affine_autoencoder(3, 5.0, -2.5)
+    b = bce_uniform.sigmoid_affine_autoencoder(3, 4.0, -2.0)
+    assert bce_uniform.paired_bce_gap(a, a, x) == (0.0, 0.0)
+    gap, se = bce_uniform.paired_bce_gap(a, b, x, batch_size=777)  # batches that do not divide the rows
+    assert gap == pytest.approx(aebook.evaluate(a, x).excess - aebook.evaluate(b, x).excess, abs=1e-7)
+    z = [m.logits(x).detach().double() for m in (a, b)]
+    t = x.double()
+    per_row = (torch.nn.functional.binary_cross_entropy_with_logits(z[0], t, reduction="none")
+               - torch.nn.functional.binary_cross_entropy_with_logits(z[1], t, reduction="none")).mean(dim=1)
+    assert gap == pytest.approx(float(per_row.mean()), rel=1e-12)
+    assert se == pytest.approx(float(per_row.std()) / math.sqrt(5_000), rel=1e-9) and se > 0
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        bce_uniform.paired_bce_gap(a, b, 2 * x)
+
+
 # ----------------------------------------------------------------------------- continuous likelihoods
 
 
