@@ -140,6 +140,8 @@ class BCEParts:
     Attributes:
         ones_fraction: fraction of elements with target 1.
         min_logit_ones: the smallest logit over the target-1 elements.
+        max_logit_ones: the largest logit over the target-1 elements.
+        min_logit_zeros: the smallest logit over the target-0 elements.
         max_logit_zeros: the largest logit over the target-0 elements.
         saturated_ones: fraction of target-1 elements whose float32 sigmoid is exactly 1.0.
         true: ``{"ones": ..., "zeros": ..., "total": ...}`` in float64.
@@ -149,6 +151,8 @@ class BCEParts:
 
     ones_fraction: float
     min_logit_ones: float
+    max_logit_ones: float
+    min_logit_zeros: float
     max_logit_zeros: float
     saturated_ones: float
     true: dict[str, float]
@@ -186,6 +190,8 @@ def bce_parts(model: Autoencoder, x: torch.Tensor) -> BCEParts:
     return BCEParts(
         ones_fraction=float(ones.double().mean()),
         min_logit_ones=float(z64[ones].min()) if ones.any() else math.inf,
+        max_logit_ones=float(z64[ones].max()) if ones.any() else -math.inf,
+        min_logit_zeros=float(z64[~ones].min()) if (~ones).any() else math.inf,
         max_logit_zeros=float(z64[~ones].max()) if (~ones).any() else -math.inf,
         saturated_ones=float((p32[ones] == 1.0).double().mean()) if ones.any() else 0.0,
         true=split(bce_logits64(t64, z64)),
