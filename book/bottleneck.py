@@ -5,7 +5,8 @@ and the convergence record behind its tolerances.
   (``[(1e-2, 60), (1e-3, 40)]``: 60 epochs at 1e-2, then 40 at 1e-3).
 * ``EvaluationTracker`` is an ``aebook.Recorder`` that evaluates every model (loss, floor,
   excess) every few epochs, to watch the gap to the PCA floor close.
-* ``mse_with_error`` gives a model's reconstruction MSE on held-out rows with its standard error.
+* ``mse_with_error`` gives a model's reconstruction MSE on held-out rows with its standard error;
+  ``paired_mse_difference`` the difference between two models on the same rows, with its own.
 * ``run_convergence`` makes the record ``records/bottleneck_convergence.json``
   (``python records/make.py bottleneck_convergence``): how close the chapter's schedule gets to
   the floor from other seeds, and how the gap keeps closing with more epochs.
@@ -44,6 +45,7 @@ __all__ = [
     "floors_vs_k",
     "make_data",
     "mse_with_error",
+    "paired_mse_difference",
     "reconstruction_map",
     "relative_gap",
     "relative_gap_curves",
@@ -196,6 +198,17 @@ class EvaluationTracker(Recorder):
 # --- held-out error --------------------------------------------------------------------------------
 
 
+def _per_row_mse(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+    """Return the reconstruction MSE per element of each row of ``x`` (float64, on the CPU)."""
+    if x.shape[1] != model.n_features:
+        raise ValueError(f"x has {x.shape[1]} features but the model expects {model.n_features}.")
+    if x.shape[0] < 2:
+        raise ValueError("a standard error needs at least 2 rows.")
+    param = next(model.parameters())
+    recon = model(x.to(device=param.device, dtype=param.dtype)).double().cpu()
+    return ((recon - x.double()) ** 2).mean(dim=1)
+
+
 @torch.no_grad()
 def mse_with_error(model: Autoencoder, x: torch.Tensor) -> tuple[float, float]:
     """Return the reconstruction MSE per element of ``model`` on ``x`` and its standard error.
@@ -204,15 +217,23 @@ def mse_with_error(model: Autoencoder, x: torch.Tensor) -> tuple[float, float]:
     per-row mean squared error divided by ``sqrt(n_rows)``. Use it on held-out data to tell a
     real difference between two models from sampling noise. Both values are in MSE per element.
     """
+    per_row = _per_row_mse(model, as_data_tensor(x))
+    return float(per_row.mean()), float(per_row.std() / per_row.shape[0] ** 0.5)
+
+
+@torch.no_grad()
+def paired_mse_difference(model_a: Autoencoder, model_b: Autoencoder, x: torch.Tensor) -> tuple[float, float]:
+    """Return ``model_a``'s MSE per element on ``x`` minus ``model_b``'s, and its standard error.
+
+    Both models reconstruct the same rows, so the difference is taken row by row: the standard error
+    is the standard deviation of the per-row differences over ``sqrt(n_rows)``. Where the rows that
+    are hard for one model are hard for the other too, it is smaller than the standard errors of two
+    separate ``mse_with_error`` results combined. Negative: ``model_a`` is better. Both values are in
+    MSE per element.
+    """
     x = as_data_tensor(x)
-    if x.shape[1] != model.n_features:
-        raise ValueError(f"x has {x.shape[1]} features but the model expects {model.n_features}.")
-    if x.shape[0] < 2:
-        raise ValueError("mse_with_error needs at least 2 rows to estimate a standard error.")
-    param = next(model.parameters())
-    recon = model(x.to(device=param.device, dtype=param.dtype)).double().cpu()
-    per_row = ((recon - x.double()) ** 2).mean(dim=1)
-    return float(per_row.mean()), float(per_row.std() / x.shape[0] ** 0.5)
+    diff = _per_row_mse(model_a, x) - _per_row_mse(model_b, x)
+    return float(diff.mean()), float(diff.std() / diff.shape[0] ** 0.5)
 
 
 # --- the record records/bottleneck_convergence.json --------------------------------------------------

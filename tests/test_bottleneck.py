@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import aebook
-from bottleneck import EvaluationTracker, fit_schedule, mse_with_error, run_convergence
+from bottleneck import EvaluationTracker, fit_schedule, mse_with_error, paired_mse_difference, run_convergence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,6 +123,24 @@ def test_mse_with_error_matches_evaluate():
         mse_with_error(model, aebook.data.uniform(5, 2, seed=0))
     with pytest.raises(ValueError, match="2 rows"):
         mse_with_error(model, x[:1])
+
+
+def test_paired_mse_difference_is_the_difference_of_the_mses():
+    x = aebook.data.uniform(500, 3, seed=0)
+    a, b = aebook.Autoencoder(3, 1, seed=0), aebook.Autoencoder(3, 2, seed=1)
+    diff, se = paired_mse_difference(a, b, x)
+    assert diff == pytest.approx(mse_with_error(a, x)[0] - mse_with_error(b, x)[0], rel=1e-9)
+    assert se > 0
+    # a model against itself: no difference and no spread
+    assert paired_mse_difference(a, a, x) == (0.0, 0.0)
+    # the per-row differences: their mean and sd / sqrt(n)
+    with torch.no_grad():
+        per_row = ((a(x) - x).double() ** 2).mean(1) - ((b(x) - x).double() ** 2).mean(1)
+    assert se == pytest.approx(float(per_row.std()) / 500**0.5, rel=1e-4)
+    with pytest.raises(ValueError, match="features"):
+        paired_mse_difference(a, aebook.Autoencoder(2, 1), x)
+    with pytest.raises(ValueError, match="2 rows"):
+        paired_mse_difference(a, b, x[:1])
 
 
 # --- the record records/bottleneck_convergence.json ------------------------------------------------
