@@ -10,6 +10,8 @@
   trained with MSE for 300 epochs (``READERS_NETWORK``).
 * The figures ``dead_units_over_training`` and ``excess_curves`` draw what they are given and
   never train.
+* ``value_span`` and ``count_phrase`` write the prose phrases the chapter glues ("0.0250 to 0.0251",
+  "1 epoch"), so that two ends that round alike print once and a count gets its plural right.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from aebook.records import make_record
 
 __all__ = ["BATCH_SIZE", "LR", "N_FEATURES", "N_ROWS", "READERS_NETWORK", "best_bent_logit", "hand_built_model",
            "knots", "dead_units_over_training",
-           "excess_curves", "readers_model", "run_full_scale", "run_readers_network"]
+           "excess_curves", "readers_model", "run_full_scale", "run_readers_network", "count_phrase", "value_span"]
 
 N_ROWS, N_FEATURES, BATCH_SIZE, LR = 30_000, 100, 32, 1e-3  # the reader's data; Keras's defaults
 
@@ -290,3 +292,28 @@ def excess_curves(
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
     return finish_axes(ax, "epoch", "training loss − floor\n(nats per element for BCE, MSE per element)", title,
                        logy=True)
+
+
+# --- prose phrases ---------------------------------------------------------------------------------
+
+
+def value_span(lo: float, hi: float, spec: str = ".4f") -> str:
+    """Return ``"lo to hi"`` formatted with ``spec``, or the one value when both ends print alike.
+
+    >>> value_span(0.02585, 0.02589), value_span(0.02503, 0.02512), value_span(126, 130, "d")
+    ('0.0259', '0.0250 to 0.0251', '126 to 130')
+    """
+    if lo > hi:
+        raise ValueError(f"value_span needs lo <= hi, got {lo!r} > {hi!r}.")
+    low, high = format(lo, spec), format(hi, spec)
+    return low if low == high else f"{low} to {high}"
+
+
+def count_phrase(n: int, noun: str) -> str:
+    """Return ``"no epochs"``, ``"1 epoch"`` or ``"3 epochs"`` for ``noun="epoch"`` (plural by adding "s")."""
+    if isinstance(n, bool) or int(n) != n or n < 0:
+        raise ValueError(f"count_phrase needs a count (an integer >= 0), got {n!r}.")
+    n = int(n)
+    if n == 0:
+        return f"no {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -12,11 +12,13 @@ import aebook
 import original_question
 from original_question import (
     READERS_NETWORK,
+    count_phrase,
     dead_units_over_training,
     excess_curves,
     readers_model,
     run_full_scale,
     run_readers_network,
+    value_span,
 )
 
 matplotlib.use("Agg")
@@ -107,3 +109,19 @@ def test_hand_built_model_computes_its_logit():
     torch.testing.assert_close(model.logits(t), expected, atol=1e-5, rtol=0)
     plain = original_question.hand_built_model([-2.6, 5.2])  # no knots: the reader's exact widths
     assert [layer.out_features for layer in plain.linear_layers()] == [100] * 6
+
+
+def test_value_span_prints_one_value_when_the_ends_print_alike():
+    assert value_span(0.02585, 0.02589) == "0.0259"
+    assert value_span(0.02503, 0.02512) == "0.0250 to 0.0251"
+    assert value_span(234, 234, "d") == "234" and value_span(126, 130, "d") == "126 to 130"
+    with pytest.raises(ValueError, match="lo <= hi"):
+        value_span(2.0, 1.0)
+
+
+def test_count_phrase_gets_the_plural_right():
+    assert [count_phrase(n, "epoch") for n in (0, 1, 2)] == ["no epochs", "1 epoch", "2 epochs"]
+    assert count_phrase(np.int64(3), "unit") == "3 units"
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="count"):
+            count_phrase(bad, "epoch")
