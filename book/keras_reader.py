@@ -57,8 +57,9 @@ if keras.backend.backend() != BACKEND:  # keras was imported earlier in this pro
 __all__ = ["BACKEND", "RTOL", "keras_readers_model", "keras_source", "require_torch_backend", "run_keras",
            "to_aebook", "to_aebook_blank"]
 
-#: The record check's tolerance on first-epoch losses (see ``run_keras``): Keras on the torch backend
-#: repeats its first epoch bitwise in a fresh process on one CPU thread, like ``aebook``.
+#: The record check's tolerance on first-epoch losses (see ``run_keras``), the one measured for ``aebook``'s
+#: records (``tests/test_records.py``) and assumed for Keras's: Keras on the torch backend repeats a short run
+#: bitwise in a fresh process on one CPU thread (``tests/test_keras_reader.py``), as ``aebook`` does.
 RTOL = 1e-5
 
 

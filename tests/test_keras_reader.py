@@ -101,6 +101,27 @@ def test_run_keras_tiny():
         run_keras(epochs=1, seeds=())
 
 
+def test_keras_repeats_a_short_run_bitwise_in_a_fresh_process():
+    # backs RTOL's comment: on the torch backend, one thread and the pinned CPU code path, a fresh process
+    # gives the same epoch loss and the same weights, bit for bit
+    from aebook.notebook import notebook_environment
+
+    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(ROOT / "book")}
+    notebook_environment(env)
+    script = ("import hashlib, torch\ntorch.set_num_threads(1)\nimport aebook, keras_reader\n"
+              "x = aebook.data.uniform(2000, 100, seed=0).numpy()\n"
+              "model = keras_reader.keras_readers_model(0)\n"
+              "loss = model.fit(x, x, batch_size=32, epochs=1, shuffle=True, verbose=0).history['loss'][0]\n"
+              "weights = b''.join(w.tobytes() for w in model.get_weights())\n"
+              "print(repr(loss), hashlib.sha256(weights).hexdigest())\n")
+    runs = [subprocess.Popen([sys.executable, "-W", "ignore", "-c", script], env=env, cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    first, second = (out.split() for out, _ in outputs)
+    assert len(first) == 2 and first == second
+
+
 def test_stored_record_matches_the_chapter_settings():
     path = ROOT / "records" / "keras_reader.json"
     if not path.exists():
