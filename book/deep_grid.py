@@ -112,6 +112,11 @@ class Cell:
         return int(self.x.shape[1])
 
     @property
+    def n_elements(self) -> int:
+        """Rows times features of the data the cell was trained and evaluated on."""
+        return int(self.x.numel())
+
+    @property
     def label(self) -> str:
         """A short name of the cell, e.g. ``"BCE / uniform"``."""
         return f"{self.loss.upper()} / {self.data}"
@@ -259,12 +264,12 @@ class RecordedDeadUnits:
 
     epochs: np.ndarray  # epochs counted, 0 = initialisation
     total: np.ndarray  # (runs, epochs counted): units that never fire, all layers together
-    units: int  # hidden units per model
+    width: tuple[int, ...]  # units per activation layer
 
     @property
     def fraction(self) -> np.ndarray:
         """``total`` as a fraction of each model's hidden units."""
-        return self.total / self.units
+        return self.total / sum(self.width)
 
 
 @dataclass
@@ -279,6 +284,7 @@ class RecordedCell:
     loss: str
     data: str
     n_features: int
+    n_samples: int
     loss_values: np.ndarray  # final loss per run on the whole data (MSE or nats per element)
     floor: float
     excess: np.ndarray
@@ -291,6 +297,11 @@ class RecordedCell:
     def label(self) -> str:
         """A short name of the cell, e.g. ``"BCE / uniform"``."""
         return f"{self.loss.upper()} / {self.data}"
+
+    @property
+    def n_elements(self) -> int:
+        """Rows times features of the data the cell was trained and evaluated on."""
+        return self.n_samples * self.n_features
 
 
 def cells_from_record(record: Mapping) -> list[RecordedCell]:
@@ -305,9 +316,9 @@ def cells_from_record(record: Mapping) -> list[RecordedCell]:
             dead = None
             if f"{names[0]} dead" in series:
                 total = np.array([series[f"{n} dead"] for n in names], dtype=float)
-                dead = RecordedDeadUnits(np.arange(total.shape[1]), total, sum(runs[0]["layer_widths"]))
+                dead = RecordedDeadUnits(np.arange(total.shape[1]), total, tuple(runs[0]["layer_widths"]))
             cells.append(RecordedCell(
-                settings["architecture"], loss, data, settings["n_features"],
+                settings["architecture"], loss, data, settings["n_features"], settings["n_samples"],
                 np.array([r["loss"] for r in runs]), floor, np.array([r["excess"] for r in runs]),
                 np.array([r["mse"] for r in runs]), np.array([series[f"{n} loss"] for n in names]) - floor,
                 [r["seed"] for r in runs], dead))
