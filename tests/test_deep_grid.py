@@ -8,6 +8,8 @@ import aebook
 from deep_grid import (
     Cell,
     build_model,
+    cell_seed,
+    cells_from_record,
     chance_of_separation,
     dead_unit_curves,
     find,
@@ -19,6 +21,7 @@ from deep_grid import (
     make_data,
     markdown_table,
     run_grid,
+    run_reader_scale,
 )
 
 
@@ -41,8 +44,9 @@ def test_grid_has_every_cell_in_order(cells):
 def test_cell_members_equal_fit_and_evaluate(cells):
     """A grid member is what fit + evaluate give for the same model seed and batch seed."""
     c = find(cells, "leaky_relu", "bce", "uniform")
-    model = build_model("leaky_relu", 3, seed=1)
-    h = aebook.fit(model, c.x, loss="bce", lr=1e-2, epochs=3, seed=1, progress=False)
+    own = cell_seed("leaky_relu", "bce", "uniform", 1)  # each cell draws its own seeds
+    model = build_model("leaky_relu", 3, seed=own)
+    h = aebook.fit(model, c.x, loss="bce", lr=1e-2, epochs=3, seed=own, progress=False)
     np.testing.assert_allclose(c.histories[1].loss, h.loss, rtol=1e-5)
     ev = aebook.evaluate(model, c.x, "bce")
     assert c.loss_values[1] == pytest.approx(ev.loss, rel=1e-5)
@@ -148,3 +152,35 @@ def test_html_and_markdown_tables_show_the_same_texts(cells):
     md_rows = [[t.strip() for t in line.strip("|").split("|")] for line in lines]
     html_rows = [re.findall(r"<t[hd]>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)]
     assert html_rows == [md_rows[0]] + md_rows[2:]
+
+
+def test_no_two_runs_of_the_grid_share_a_seed(cells):
+    """Independent runs: every (architecture, loss, data, seed) gets its own initialisation and batch order."""
+    seeds = [cell_seed(c.architecture, c.loss, c.data, s) for c in cells for s in (0, 1)]
+    assert len(set(seeds)) == len(seeds)
+    initial = [build_model(c.architecture, 3, seed=cell_seed(c.architecture, c.loss, c.data, 0)).encoder[0].weight
+               for c in cells]
+    for i in range(len(initial)):
+        for j in range(i):
+            assert not torch.equal(initial[i], initial[j])
+    with pytest.raises(ValueError, match="0..999"):
+        cell_seed("linear", "mse", "uniform", 1000)
+    with pytest.raises(ValueError, match="no grid cell"):
+        cell_seed("tanh", "mse", "uniform", 0)
+
+
+def test_a_reader_scale_record_reads_back_as_cells():
+    """run_reader_scale (tiny here) makes a record whose cells match a direct run_grid."""
+    record = run_reader_scale("leaky_relu", epochs=2, n_seeds=2, n_samples=120)
+    cells = cells_from_record(record)
+    assert [(c.loss, c.data) for c in cells] == [(loss, d) for loss in ("mse", "bce")
+                                                for d in ("uniform", "bernoulli")]
+    direct = run_grid(100, ["leaky_relu"], seeds=range(2), n_samples=120, epochs=2, lr=1e-3, init="glorot",
+                      progress=False, track_dead_units=True)
+    for got, want in zip(cells, direct, strict=True):
+        np.testing.assert_allclose(got.mse, want.mse, rtol=1e-6)
+        np.testing.assert_allclose(got.curves, want.curves, rtol=1e-6, atol=1e-9)
+        np.testing.assert_array_equal(got.dead.total, want.dead.total)
+        assert got.floor == pytest.approx(want.floor) and got.n_elements == want.n_elements
+    relu = cells_from_record(run_reader_scale("relu", epochs=1, n_seeds=1, n_samples=60))
+    assert [c.data for c in relu] == ["uniform", "uniform"]

@@ -95,3 +95,23 @@ def test_run_slow_lr_tiny():
     assert list(record["results"]) == ["pytorch s0", "pytorch s1", "glorot s0", "glorot s1"]
     assert all(len(v) <= 2 for v in record["series"].values()) and record["settings"]["steps_per_epoch"] == 4
     assert record["check"]["kwargs"] == {"epochs": 1}
+
+
+def test_run_deep_stack_tiny():
+    """The deep-stack record: per-seed loss, collapsed count and smallest singular value (epoch 0 first)."""
+    from linear_mse import run_deep_stack
+
+    record = run_deep_stack(epochs=2, seeds=(0, 1), n_rows=300)
+    series, results = record["series"], record["results"]
+    for s in ("s0", "s1"):
+        assert len(series[f"{s} loss"]) == 2
+        assert len(series[f"{s} small sv"]) == len(series[f"{s} min sv"]) == 3  # epochs 0, 1, 2
+        assert 0 <= min(series[f"{s} small sv"]) and max(series[f"{s} small sv"]) <= 100
+        assert results[s]["epochs_to_1e-5"] is None and results[s]["epochs"] == 2
+        assert sorted(results[s]["singular_values"], key=int) == ["0", "2"]  # every 25 epochs, and the end
+        spectrum = results[s]["singular_values"]["2"]
+        assert spectrum == sorted(spectrum, reverse=True) and series[f"{s} min sv"][-1] == pytest.approx(
+            spectrum[-1], rel=1e-4, abs=1e-6)
+    assert record["check"]["kwargs"] == {"epochs": 1} and set(record["check"]["values"]) == {"s0 loss", "s1 loss"}
+    with pytest.raises(ValueError, match="epochs"):
+        run_deep_stack(epochs=0)
