@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from math import comb
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -334,27 +333,6 @@ def find(cells: Sequence[Cell], architecture: str, loss: str, data: str) -> Cell
     raise ValueError(f"no cell ({architecture}, {loss}, {data}) in the grid; it has {have}.")
 
 
-def fully_above(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Return True if every value of ``a`` is larger than every value of ``b``.
-
-    With K seeds on each side and no real difference, every ordering of the 2K values is equally
-    likely, so complete separation happens by chance with probability ``1 / C(2K, K)`` (1/70 for
-    K = 4): the exact one-sided Mann-Whitney test at its most extreme value.
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size == 0 or b.size == 0:
-        raise ValueError("fully_above needs at least one value on each side.")
-    return bool(a.min() > b.max())
-
-
-def chance_of_separation(k: int, m: int | None = None) -> float:
-    """Return ``1 / C(k + m, k)``: the chance that k values all exceed m others when all orders are equally likely."""
-    m = k if m is None else m
-    if k < 1 or m < 1:
-        raise ValueError(f"both groups need at least one value, got {k} and {m}.")
-    return 1.0 / comb(k + m, k)
-
-
 # --- The table of the grid ---------------------------------------------------------------------
 
 TABLE_HEADER = ("d", "architecture", "loss / data", "final loss", "floor", "loss − floor", "reconstruction MSE")
@@ -450,7 +428,7 @@ def grid_strip(cells: Sequence[Cell], value: str = "excess", ax: Axes | None = N
     width = 0.7 / max(len(archs), 1)
     for cell in cells:
         g, a = groups.index((cell.loss, cell.data)), archs.index(cell.architecture)
-        values = np.clip(getattr(cell, value), 1e-12, None)
+        values = np.clip(getattr(cell, value), 1e-18, None)  # > 0 for a log scale; real values reach ~1e-14
         xs = g - 0.35 + width * (a + 0.5) + np.linspace(-0.25, 0.25, len(values)) * width
         marker = _ARCH_STYLES.get(cell.architecture, ("-", "o"))[1]
         ax.scatter(xs, values, marker=marker, color=f"C{a}", s=22, label=cell.architecture if g == 0 else None)

@@ -5,15 +5,14 @@ import pytest
 import torch
 
 import aebook
+from aebook.evaluate import chance_of_separation, fully_above
 from deep_grid import (
     Cell,
     build_model,
     cell_seed,
     cells_from_record,
-    chance_of_separation,
     dead_unit_curves,
     find,
-    fully_above,
     grid_excess_curves,
     grid_panels,
     grid_strip,
