@@ -183,3 +183,41 @@ def test_a_reader_scale_record_reads_back_as_cells():
         assert got.floor == pytest.approx(want.floor) and got.n_elements == want.n_elements
     relu = cells_from_record(run_reader_scale("relu", epochs=1, n_seeds=1, n_samples=60))
     assert [c.data for c in relu] == ["uniform", "uniform"]
+
+
+# --- the code in the chapter's exercise solutions runs (shrunk to seconds) ----------------------
+EXERCISE_SHRINK = [
+    [("seeds=range(100, 112)", "seeds=range(100, 102)"), ("epochs=100", "epochs=2")],
+    [("EPOCHS = 600", "EPOCHS = 2"), ("seeds=range(3)", "seeds=range(2)"), ("n_samples=10_000", "n_samples=256"),
+     ('make_data("uniform", 10_000, 100, seed=1)', 'make_data("uniform", 256, 100, seed=1)')],
+]
+
+
+def exercise_snippets() -> list[str]:
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parent.parent / "book" / "deep_grid.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("index", range(len(EXERCISE_SHRINK)))
+def test_exercise_solution_code_runs(index, capsys):
+    """Each ```python block of the solutions runs as printed, with smaller sizes swapped in."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    snippets = exercise_snippets()
+    assert len(snippets) == len(EXERCISE_SHRINK)
+    code = snippets[index]
+    for old, new in EXERCISE_SHRINK[index]:
+        assert old in code, f"exercise snippet {index + 1} no longer contains {old!r}; update EXERCISE_SHRINK"
+        code = code.replace(old, new)
+    exec(compile(code, f"<deep_grid exercise snippet {index + 1}>", "exec"), {})
+    plt.close("all")
+    assert capsys.readouterr().out.count("\n") >= 4
