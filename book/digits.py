@@ -5,12 +5,12 @@ autoencoders trained on them with BCE and with MSE, and the table and figures th
   ``scale_intensities`` maps its ink counts 0-16 to [0, 1]; ``binarise`` thresholds them at 0.5.
 * ``value_shares`` gives the share of pixels at each intensity, ``exact_shares`` the shares exactly
   0, exactly 1 and in between: the pixels that set the BCE floor.
-* ``train_widths`` trains one ``aebook.fit_many`` group of seeds per (loss, code width) and evaluates
-  every model with ``aebook.evaluate``; ``pick`` selects runs and ``summary_rows``/``html_table``
-  tabulate them.
+* ``train_widths`` trains one ``aebook.fit_many`` group of seeds per (loss, code width), each group
+  with its own seeds (``run_seeds``), and evaluates every model with ``aebook.evaluate``; ``pick``
+  selects runs and ``summary_rows``/``html_table`` tabulate them.
 * ``pca_reconstruction`` gives the best linear reconstruction at a code width (its MSE is the PCA floor).
-* ``one_per_class``, ``image_grid``, ``value_share_bars`` and ``excess_curves`` choose and draw
-  what they are given and never train.
+* ``one_per_class``, ``image_grid``, ``value_share_bars``, ``excess_curves`` and ``training_curves``
+  choose and draw what they are given and never train.
 
 Every intensity is in [0, 1] (1 = a 4x4 block of the original bitmap fully inked); losses are per
 pixel: BCE in nats, MSE in squared intensity units.
@@ -56,9 +56,11 @@ __all__ = [
     "pca_reconstruction",
     "pick",
     "reconstruct",
+    "run_seeds",
     "scale_intensities",
     "summary_rows",
     "train_widths",
+    "training_curves",
     "value_share_bars",
     "value_shares",
 ]
@@ -203,7 +205,7 @@ class Run:
     Attributes:
         loss: the loss it was trained with, ``"bce"`` or ``"mse"``.
         width: its code width ``k``.
-        seed: the seed of its initial weights and batch order.
+        seed: the seed of its initial weights and batch order (``run_seeds``: its own, no other run's).
         evaluation: ``aebook.evaluate`` on the training data for ``loss``: loss, floor (the BCE floor,
             or for MSE the PCA floor at ``k``, 0 at full width), excess and reconstruction MSE, per pixel.
     """
@@ -216,18 +218,46 @@ class Run:
     evaluation: Evaluation
 
 
-def train_widths(x: torch.Tensor, widths: Sequence[int], losses: Sequence[str] = ("bce", "mse"),
-                 seeds: Sequence[int] = (0, 1, 2, 3), epochs: int = 60, lr: float = 1e-2, batch_size: int = 128,
-                 **model_kwargs: object) -> list[Run]:
-    """Train one autoencoder with a sigmoid output per (loss, width, seed) on ``x``; return the ``Run`` of each.
+#: The seed of a run is ``offset + LOSS_SEED_STEP * i + WIDTH_SEED_STEP * j + s`` for base seed ``s``,
+#: the ``i``-th loss and the ``j``-th width of a ``train_widths`` call: every (loss, width) pair gets
+#: its own block of seeds, so no two runs share initial weights or a batch order.
+LOSS_SEED_STEP = 1000
+WIDTH_SEED_STEP = 100
 
-    Each (loss, width) pair is one ``aebook.fit_many`` call over ``seeds`` (seed ``s`` fixes the
-    initial weights and the batch order), so the losses see the same initial weights and batches at
-    each width. ``model_kwargs`` go to ``aebook.Autoencoder`` (``hidden``, ``activation``, ``init``).
+
+def run_seeds(seeds: Sequence[int], loss_index: int, width_index: int, offset: int = 0) -> list[int]:
+    """Return the seeds of the runs of the ``loss_index``-th loss at the ``width_index``-th width.
+
+    Each is ``offset + LOSS_SEED_STEP * loss_index + WIDTH_SEED_STEP * width_index + s`` for the base
+    seeds ``s`` in ``seeds``, which must lie in ``[0, WIDTH_SEED_STEP)`` so that the blocks of two pairs
+    never overlap (with at most ``LOSS_SEED_STEP // WIDTH_SEED_STEP`` widths).
 
     Raises:
-        ValueError: for an unknown loss, no widths or seeds, a width outside [1, d], or anything
-            ``fit_many`` refuses.
+        ValueError: if a base seed or an index is out of its range.
+    """
+    seeds = [int(s) for s in seeds]
+    if any(not 0 <= s < WIDTH_SEED_STEP for s in seeds):
+        raise ValueError(f"base seeds must lie in [0, {WIDTH_SEED_STEP}), got {seeds}.")
+    if not 0 <= width_index < LOSS_SEED_STEP // WIDTH_SEED_STEP or loss_index < 0:
+        raise ValueError(f"at most {LOSS_SEED_STEP // WIDTH_SEED_STEP} widths per call, got width index "
+                         f"{width_index} (loss index {loss_index}).")
+    return [offset + LOSS_SEED_STEP * loss_index + WIDTH_SEED_STEP * width_index + s for s in seeds]
+
+
+def train_widths(x: torch.Tensor, widths: Sequence[int], losses: Sequence[str] = ("bce", "mse"),
+                 seeds: Sequence[int] = (0, 1, 2, 3), epochs: int = 60, lr: float = 1e-2, batch_size: int = 128,
+                 seed_offset: int = 0, **model_kwargs: object) -> list[Run]:
+    """Train one autoencoder with a sigmoid output per (loss, width, seed) on ``x``; return the ``Run`` of each.
+
+    Each (loss, width) pair is one ``aebook.fit_many`` call with its own seeds, ``run_seeds(seeds, i, j,
+    seed_offset)`` for the ``i``-th loss and ``j``-th width. A run's seed fixes its initial weights and
+    its batch order, so no two runs of one call share either; give another call (other data, say) a
+    ``seed_offset`` beyond this call's seeds to keep its runs apart too. ``model_kwargs`` go to
+    ``aebook.Autoencoder`` (``hidden``, ``activation``, ``init``).
+
+    Raises:
+        ValueError: for an unknown loss, no widths or seeds, a width outside [1, d], a base seed outside
+            [0, 100), more than 10 widths, or anything ``fit_many`` refuses.
     """
     x = as_data_tensor(x)
     d = x.shape[1]
@@ -240,14 +270,17 @@ def train_widths(x: torch.Tensor, widths: Sequence[int], losses: Sequence[str] =
         raise ValueError("train_widths always builds a sigmoid output (so BCE and MSE train the same model).")
     for loss in losses:
         check_loss_name(loss, "sigmoid")
+    own_seeds = {(i, j): run_seeds(seeds, i, j, seed_offset)  # checked before any training
+                 for i in range(len(losses)) for j in range(len(widths))}
     runs = []
-    for loss in losses:
-        for k in widths:
-            models = [Autoencoder(d, k, output="sigmoid", seed=s, **model_kwargs) for s in seeds]
+    for i, loss in enumerate(losses):
+        for j, k in enumerate(widths):
+            own = own_seeds[i, j]
+            models = [Autoencoder(d, k, output="sigmoid", seed=s, **model_kwargs) for s in own]
             histories = aebook.fit_many(models, x, loss=loss, lr=lr, batch_size=batch_size, epochs=epochs,
-                                        seeds=seeds, progress=False)
+                                        seeds=own, progress=False)
             runs += [Run(loss, k, s, m, h, aebook.evaluate(m, x, loss))
-                     for s, m, h in zip(seeds, models, histories, strict=True)]
+                     for s, m, h in zip(own, models, histories, strict=True)]
     return runs
 
 
@@ -399,3 +432,34 @@ def excess_curves(curves: Mapping[str, Sequence[float]], references: Mapping[str
         ax.axhline(value, color="black", linestyle=["--", ":", "-."][j % 3], linewidth=1, label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return finish_axes(ax, "epoch", "BCE − floor (nats per pixel)", title, logy=True)
+
+
+def training_curves(groups: Mapping[str, Sequence[Sequence[float]]], floors: Mapping[str, float] | None = None,
+                    ax: Axes | None = None, ylabel: str = "training loss", title: str | None = None) -> Axes:
+    """Plot every run's per-epoch values against the epoch, log y, one colour per labelled group; return the Axes.
+
+    ``groups`` maps a label to the curves of its runs (one sequence per run, all positive); each group
+    is drawn in one colour and labelled once. ``floors`` draws a dashed horizontal line, in the colour
+    of the group of the same label, at the value given for it (a floor to read the curves against).
+
+    Raises:
+        ValueError: if there is no group, a group has no curve, a value is not positive, or a floor's
+            label names no group.
+    """
+    if not groups or not all(len(curves) for curves in groups.values()):
+        raise ValueError("training_curves needs at least one labelled group with at least one curve.")
+    unknown = sorted(set(floors or {}) - set(groups))
+    if unknown:
+        raise ValueError(f"floors {unknown} name no group; the groups are {list(groups)}.")
+    ax = ax or new_axes()
+    for i, (label, curves) in enumerate(groups.items()):
+        for j, values in enumerate(curves):
+            values = np.asarray(values, dtype=float)
+            if not (values > 0).all():
+                raise ValueError(f"group {label!r} has values <= 0, which a log scale cannot show.")
+            ax.plot(np.arange(1, len(values) + 1), values, color=f"C{i}", linewidth=1,
+                    label=label if j == 0 else None)
+        if floors and label in floors:
+            ax.axhline(floors[label], color=f"C{i}", linestyle="--", linewidth=1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return finish_axes(ax, "epoch", ylabel, title, logy=True)

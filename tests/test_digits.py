@@ -9,7 +9,9 @@ import torch
 
 import aebook
 from digits import (
+    LOSS_SEED_STEP,
     TABLE_HEADER,
+    WIDTH_SEED_STEP,
     binarise,
     exact_shares,
     excess_curves,
@@ -20,9 +22,11 @@ from digits import (
     pca_reconstruction,
     pick,
     reconstruct,
+    run_seeds,
     scale_intensities,
     summary_rows,
     train_widths,
+    training_curves,
     value_share_bars,
     value_shares,
 )
@@ -121,22 +125,42 @@ def test_pca_reconstruction_reaches_the_pca_floor():
 # --- training and the table ------------------------------------------------------------------------
 
 
+def test_run_seeds_give_every_loss_and_width_its_own_block():
+    assert run_seeds((0, 1), 0, 0) == [0, 1]
+    assert run_seeds((0, 1), 1, 2, offset=10_000) == [10_000 + LOSS_SEED_STEP + 2 * WIDTH_SEED_STEP,
+                                                       10_001 + LOSS_SEED_STEP + 2 * WIDTH_SEED_STEP]
+    blocks = [s for i in range(2) for j in range(4) for s in run_seeds(range(4), i, j)]
+    assert len(set(blocks)) == len(blocks)
+    with pytest.raises(ValueError, match="base seeds"):
+        run_seeds((WIDTH_SEED_STEP,), 0, 0)
+    with pytest.raises(ValueError, match="widths per call"):
+        run_seeds((0,), 0, LOSS_SEED_STEP // WIDTH_SEED_STEP)
+
+
 def test_train_widths_groups_seeds_per_loss_and_width():
     x = aebook.data.uniform(64, 6, seed=0)
     runs = train_widths(x, widths=(2, 6), seeds=(0, 1), epochs=2, lr=1e-2, batch_size=32)
     assert len(runs) == 2 * 2 * 2
+    # every run has its own seed: MSE is the second loss, width 2 the first width
+    assert len({r.seed for r in runs}) == len(runs)
     group = pick(runs, "mse", 2)
-    assert [r.seed for r in group] == [0, 1] and all(r.model.output == "sigmoid" for r in group)
+    assert [r.seed for r in group] == run_seeds((0, 1), 1, 0) == [LOSS_SEED_STEP, LOSS_SEED_STEP + 1]
+    assert all(r.model.output == "sigmoid" for r in group)
+    assert [r.seed for r in pick(runs, "bce", 6)] == [WIDTH_SEED_STEP, WIDTH_SEED_STEP + 1]
     # the evaluation is aebook.evaluate's, with the floor of the loss: PCA at k < d, 0 at k = d, entropy for BCE
     assert group[0].evaluation == aebook.evaluate(group[0].model, x, "mse")
     assert group[0].evaluation.floor == pytest.approx(aebook.floors.pca_floor(x, 2))
     assert pick(runs, "mse", 6)[0].evaluation.floor == 0.0
     assert pick(runs, "bce", 6)[1].evaluation.floor == pytest.approx(aebook.floors.bce_floor(x))
-    # member s of a group is what fit gives one model with seed s
-    alone = aebook.Autoencoder(6, 2, output="sigmoid", seed=1)
-    h = aebook.fit(alone, x, loss="mse", lr=1e-2, batch_size=32, epochs=2, seed=1, progress=False)
+    # a run is what fit gives one model with the run's seed (initial weights and batch order)
+    seed = group[1].seed
+    alone = aebook.Autoencoder(6, 2, output="sigmoid", seed=seed)
+    h = aebook.fit(alone, x, loss="mse", lr=1e-2, batch_size=32, epochs=2, seed=seed, progress=False)
     np.testing.assert_allclose(h.loss, group[1].history.loss, rtol=1e-5)
     assert reconstruct(group[0].model, x).shape == (64, 6)
+    # another call with an offset keeps clear of these seeds
+    more = train_widths(x, widths=(2,), losses=("bce",), seeds=(0, 1), epochs=1, seed_offset=10_000)
+    assert [r.seed for r in more] == [10_000, 10_001]
 
 
 @pytest.mark.parametrize(
@@ -147,6 +171,8 @@ def test_train_widths_groups_seeds_per_loss_and_width():
         ({"widths": (2,), "seeds": ()}, "at least one width and one seed"),
         ({"widths": (2,), "losses": ("hinge",)}, "unknown loss"),
         ({"widths": (2,), "output": "linear"}, "sigmoid output"),
+        ({"widths": (2,), "seeds": (100,)}, "base seeds"),
+        ({"widths": tuple(range(1, 7)) * 2}, "widths per call"),
     ],
 )
 def test_train_widths_refuses_bad_settings(kwargs, match):
@@ -221,4 +247,24 @@ def test_value_share_bars_and_excess_curves_draw_what_they_are_given():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
     with pytest.raises(ValueError, match="at least one"):
         excess_curves({})
+    plt.close("all")
+
+
+def test_training_curves_draw_one_colour_per_group():
+    ax = training_curves({"a": [[0.3, 0.2, 0.1], [0.4, 0.2, 0.15]], "b": [[1.0, 0.5, 0.25]]},
+                         floors={"b": 0.2})
+    assert ax.get_yscale() == "log"
+    lines = ax.get_lines()
+    assert len(lines) == 4 and list(lines[1].get_ydata()) == [0.4, 0.2, 0.15]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert lines[3].get_color() == lines[2].get_color() and list(lines[3].get_ydata()) == [0.2, 0.2]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]  # each group once
+    with pytest.raises(ValueError, match="at least one"):
+        training_curves({})
+    with pytest.raises(ValueError, match="at least one"):
+        training_curves({"a": []})
+    with pytest.raises(ValueError, match="<= 0"):
+        training_curves({"a": [[0.1, 0.0]]})
+    with pytest.raises(ValueError, match="name no group"):
+        training_curves({"a": [[0.1]]}, floors={"c": 0.1})
     plt.close("all")
