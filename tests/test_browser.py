@@ -1,26 +1,37 @@
 """The book as a reader sees it: build it, open every page of the table of contents in headless
 Chromium, and check what a reader would.
 
-For each page in ``_toc.yml`` the test fails on
+For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails on
 
-* a console error or an uncaught JavaScript exception (nothing is filtered; see ``OFFLINE_STUBS``
-  for the one network request that is answered locally instead of failing),
-* a request to the network that the book does not need, or a local file that does not load,
+* a console error or an uncaught JavaScript exception (nothing is filtered),
+* any request to the network (MathJax too comes from the site's ``_static/``, through
+  ``sphinx-mathjax-offline``), or a local file that does not load,
 * an image that does not load (``naturalWidth == 0``), or a notebook chapter without a figure,
 * a glue reference in the source that renders nothing (an unresolved ``glue`` key),
 * an unresolved cross-reference, an empty citation, a docutils system message, a role or ``$$``
   left as raw text, a traceback or a Python warning in a cell output,
+* math that did not render, once MathJax has finished: raw ``\\(``, ``\\[`` or ``$$``, or a TeX
+  command (``\\int``, ``\\frac``...) left in the prose outside ``pre``/``code``; a math element
+  (``span.math``/``div.math``) that MathJax did not typeset; a TeX error in an equation,
+* something that does not fit its column: a code or output box or a table that scrolls
+  sideways (the report names the code lines that are too long), or a display equation wider
+  than its column (break it with ``aligned``). Cell outputs wrap instead, through
+  ``_static/custom.css``; source code does not,
 * missing links to the previous and next page of the table of contents, or a notebook chapter
   without its ``.ipynb`` download link.
 
-It saves a full-page screenshot of every page under ``<build>/screenshots`` (and copies them to
-``$AEBOOK_SCREENSHOT_DIR`` when that is set, e.g. as a CI artifact).
+It opens every page again at a phone width (``PHONE``, 390 px), where it fails on console errors
+and network requests only (a phone scrolls wide code sideways, as it should).
+
+It saves a full-page screenshot of every page under ``<build>/screenshots`` and, for the phone,
+``<build>/screenshots/phone`` (and copies both to ``$AEBOOK_SCREENSHOT_DIR`` when that is set, e.g.
+as a CI artifact).
 
 Chromium is Debian's package (``apt-get install chromium``), driven by Python playwright with
 ``executable_path``; ``playwright install`` is never run. Without Chromium the test is skipped,
 unless ``AEBOOK_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a missing browser is a failure.
 ``test_checker_reports_a_broken_page`` builds a small, deliberately broken book and shows that
-every kind of problem above is reported.
+every kind of problem above is reported, and that the clean page is not.
 """
 
 from __future__ import annotations
@@ -49,21 +60,26 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Requests to the network are intercepted: the test runs offline and must not depend on it.
-# Pages with equations load MathJax from the CDN that Sphinx's math extension uses by default
-# (``mathjax_path``); a reader online gets it from there. Offline, the request would fail and
-# log "Failed to load resource: net::ERR_NAME_NOT_RESOLVED", so it is answered with an empty
-# script instead: the equations then show as TeX source in the screenshots. Every other network
-# request is aborted and reported as a problem.
-OFFLINE_STUBS = {
-    "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js": "/* offline stand-in for MathJax */",
-}
+# Every request to the network is aborted and reported: the book must read offline, MathJax
+# included (sphinx-mathjax-offline serves it from _static/mathjax, not from a CDN).
+#
+# DESKTOP is playwright's default viewport (1280 x 720). There sphinx-book-theme shows both
+# sidebars and the article (article.bd-article) is 752 px wide, 688 px inside its padding. A code
+# cell's box is 684 px: 77 characters of its 14 px monospace font (8.4 px each, DejaVu Sans Mono on
+# Debian) fit, 75 in a cell tagged hide-cell (666 px). A display equation gets 633 px next to its
+# number. PHONE is a phone's width.
+DESKTOP = {"viewport": {"width": 1280, "height": 720}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+MATHJAX_TIMEOUT_MS = 20_000
 
 # Roles that MyST turns into something else; seen as raw text in the prose they were not parsed.
 RAW_ROLE = re.compile(r"\{(glue(:\w+)?|eq|cite(:\w+)?|doc|ref|numref|term|download|math|func|class|mod)\}`")
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`")
 GLUE_DIRECTIVE = re.compile(r"^\s*(?:`{3,}|:{3,})\{glue(?::\w+)?\}\s+(\S+)", re.MULTILINE)
 PYTHON_WARNING = re.compile(r"\b\w*(Warning|Error)\b")
+# TeX that a reader should never see as text: math delimiters, and commands such as \int or \frac.
+RAW_MATH = re.compile(r"\\\(|\\\[|\$\$")
+TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 # ----------------------------------------------------------------------------- the source side
@@ -140,9 +156,11 @@ PAGE_FACTS_JS = """
 () => {
   const article = document.querySelector("article.bd-article") || document.body;
   const text = (e) => (e.querySelector("pre") || e).textContent.replace(/\\s+/g, " ").trim().slice(0, 160);
-  const prose = article.cloneNode(true);
-  prose.querySelectorAll("pre, code, script, style, .math, .cell_input, .cell_output, mjx-container")
-       .forEach((e) => e.remove());
+  const without = (selector) => {
+    const copy = article.cloneNode(true);
+    copy.querySelectorAll(selector).forEach((e) => e.remove());
+    return copy.textContent;
+  };
   const raisesOk = (e) => !!e.closest(".tag_raises-exception");
   return {
     h1: Array.from(article.querySelectorAll("h1")).map(text),
@@ -158,11 +176,60 @@ PAGE_FACTS_JS = """
     stderr: Array.from(article.querySelectorAll(".cell_output .output.stderr"))
                  .filter((e) => !raisesOk(e)).map(text),
     pasted: article.querySelectorAll("[class^='pasted-'], [class*=' pasted-']").length,
-    prose: prose.textContent,
+    prose: without("pre, code, script, style, .math, .cell_input, .cell_output, mjx-container"),
+    // The text a reader sees outside code, math elements included: typeset math leaves no TeX.
+    mathProse: without("pre, code, script, style, mjx-container"),
     prev: document.querySelector("a.left-prev")?.getAttribute("href") ?? null,
     next: document.querySelector("a.right-next")?.getAttribute("href") ?? null,
     downloads: Array.from(document.querySelectorAll("a.btn-download-source-button")).map((a) => a.getAttribute("href")),
     ids: Array.from(article.querySelectorAll("[id]")).map((e) => e.id),
+  };
+}
+"""
+
+# What MathJax made of the page, and what does not fit its column. The TeX of each equation comes
+# from MathJax's own list of what it typeset (MathJax.startup.document.math).
+MATH_AND_LAYOUT_JS = """
+() => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const text = (e) => e.textContent.replace(/\\s+/g, " ").trim().slice(0, 160);
+  const tex = new Map();
+  try {
+    for (const item of window.MathJax?.startup?.document?.math ?? []) tex.set(item.typesetRoot, item.math);
+  } catch (e) { /* no MathJax on the page */ }
+  const texOf = (container) => (tex.get(container) ?? container.textContent).replace(/\\s+/g, " ").trim();
+  const columns = (box) => {  // how many characters of the box's font fit on one line
+    const probe = document.createElement("span");
+    probe.style.cssText = "position: absolute; visibility: hidden; white-space: pre";
+    probe.textContent = "0".repeat(100);
+    box.appendChild(probe);
+    const char = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+    const style = getComputedStyle(box);
+    return Math.floor((box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)) / char);
+  };
+  const BOXES = "div.highlight pre, div.cell_output pre, .output pre, .pst-scrollable-table-container, "
+              + ".table-wrapper, div.cell_output .text_html";
+  return {
+    untypeset: Array.from(article.querySelectorAll("span.math, div.math"))
+                    .filter((e) => !e.querySelector("mjx-container"))
+                    .map(text),
+    texErrors: Array.from(article.querySelectorAll("mjx-merror")).map((e) => ({
+      error: e.getAttribute("data-mjx-error") || e.textContent, tex: texOf(e.closest("mjx-container"))})),
+    wideEquations: Array.from(article.querySelectorAll('mjx-container[display="true"]')).map((c) => ({
+      width: Math.ceil((c.querySelector("mjx-math") || c).getBoundingClientRect().width),
+      column: c.clientWidth, id: c.closest("div.math")?.id ?? "", tex: texOf(c)}))
+      .filter((e) => e.width > e.column + 1),
+    wideBoxes: Array.from(article.querySelectorAll(BOXES)).filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => {
+      const isPre = b.matches("pre");
+      return {
+        kind: b.closest(".cell_output, .output") ? "cell output" : b.closest(".cell_input") ? "code cell"
+            : isPre ? "code block" : "table",
+        cell: b.closest(".cell")?.querySelector(".cell_input pre")?.textContent.split("\\n")[0] ?? "",
+        scrollWidth: b.scrollWidth, clientWidth: b.clientWidth, fit: isPre ? columns(b) : null,
+        lines: isPre ? b.textContent.split("\\n") : [text(b)],
+      };
+    }),
   };
 }
 """
@@ -178,9 +245,12 @@ class PageReport:
     network: list[str] = field(default_factory=list)
 
 
-def load_page(browser, html_file: Path, screenshot: Path | None = None) -> PageReport:
-    """Open ``html_file`` in a fresh page, wait for it to settle, and gather its facts."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def load_page(browser, html_file: Path, screenshot: Path | None = None, device: dict = DESKTOP) -> PageReport:
+    """Open ``html_file`` in a fresh page on ``device``, wait for it (and MathJax) to settle, and
+    gather its facts."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(**device)
     page = context.new_page()
     report = PageReport(url=html_file.as_uri(), facts={})
 
@@ -189,12 +259,8 @@ def load_page(browser, html_file: Path, screenshot: Path | None = None) -> PageR
             report.console_errors.append(f"console error: {message.text} ({message.location.get('url', '')})")
 
     def on_route(route) -> None:
-        url = route.request.url
-        if url in OFFLINE_STUBS:
-            route.fulfill(status=200, content_type="application/javascript", body=OFFLINE_STUBS[url])
-        else:
-            report.network.append(f"page requests {url} from the network")
-            route.abort()
+        report.network.append(f"page requests {route.request.url} from the network")
+        route.abort()
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: report.console_errors.append(f"uncaught exception: {error}"))
@@ -202,12 +268,65 @@ def load_page(browser, html_file: Path, screenshot: Path | None = None) -> PageR
     page.route(re.compile(r"^(https?|wss?)://"), on_route)
     page.goto(report.url, wait_until="load")
     page.wait_for_load_state("networkidle")
-    report.facts = page.evaluate(PAGE_FACTS_JS)
+    if page.evaluate("() => !!document.querySelector('.math, script[src*=\"mathjax\"]')"):
+        try:
+            page.wait_for_function(
+                "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=MATHJAX_TIMEOUT_MS
+            )
+            page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
+            page.wait_for_load_state("networkidle")  # the fonts and extensions MathJax loaded
+        except PlaywrightTimeout:
+            report.console_errors.append(f"MathJax did not start within {MATHJAX_TIMEOUT_MS // 1000} s")
+    report.facts = page.evaluate(PAGE_FACTS_JS) | page.evaluate(MATH_AND_LAYOUT_JS)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
     context.close()
     return report
+
+
+def _around(text: str, match: re.Match, width: int = 50) -> str:
+    """The text around ``match``, on one line, to find it in the source."""
+    before = text[max(0, match.start() - width) : match.start()]
+    after = text[match.end() : match.end() + width]
+    return re.sub(r"\s+", " ", f"...{before}{match.group(0)}{after}...")
+
+
+def math_problems(facts: dict) -> list[str]:
+    """Math that a reader sees as TeX source or as a MathJax error."""
+    problems = []
+    for match in RAW_MATH.finditer(facts["mathProse"]):
+        what = "display math that did not parse" if match.group(0) == "$$" else "math that MathJax did not typeset"
+        problems.append(f"raw '{match.group(0)}' left in the prose ({what}): {_around(facts['mathProse'], match)}")
+    for match in TEX_COMMAND.finditer(facts["mathProse"]):
+        problems.append(
+            f"TeX command '{match.group(0)}' left in the prose (math outside $...$?): "
+            f"{_around(facts['mathProse'], match)}"
+        )
+    problems += [f"math element not typeset by MathJax: {tex}" for tex in facts["untypeset"]]
+    problems += [f"TeX error in an equation ({e['error']}): {e['tex']}" for e in facts["texErrors"]]
+    return problems
+
+
+def layout_problems(facts: dict) -> list[str]:
+    """What does not fit its column: boxes that scroll sideways and display equations too wide."""
+    problems = []
+    for box in facts["wideBoxes"]:
+        where = f" of the cell starting {box['cell']!r}" if box["cell"] and box["kind"] != "code cell" else ""
+        what = f"{box['kind']}{where} scrolls sideways ({box['scrollWidth']} px wide in a {box['clientWidth']} px box"
+        if box["fit"] is None:
+            problems.append(f"{what}): {box['lines'][0]!r}")
+            continue
+        too_long = [(n, line) for n, line in enumerate(box["lines"], 1) if len(line) > box["fit"]]
+        lines = "; ".join(f"line {n} has {len(line)} characters: {line.strip()[:120]!r}" for n, line in too_long)
+        problems.append(f"{what}, {box['fit']} characters fit): {lines or repr(box['lines'][0][:120])}")
+    for eq in facts["wideEquations"]:
+        label = f" {eq['id']}" if eq["id"] else ""
+        problems.append(
+            f"display equation{label} is {eq['width']} px wide in a {eq['column']} px column "
+            f"(break it with aligned): {eq['tex'][:200]}"
+        )
+    return problems
 
 
 def page_problems(
@@ -245,8 +364,7 @@ def page_problems(
     problems += [f"cell output shows a warning on stderr: {t}" for t in facts["stderr"] if PYTHON_WARNING.search(t)]
     for match in RAW_ROLE.finditer(facts["prose"]):
         problems.append(f"raw role left in the prose: {match.group(0)}")
-    if "$$" in facts["prose"]:
-        problems.append("raw '$$' left in the prose (display math that did not parse)")
+    problems += math_problems(facts) + layout_problems(facts)
     for label, href, doc in (("previous", facts["prev"], prev_doc), ("next", facts["next"], next_doc)):
         if doc is None:
             if href is not None:
@@ -313,22 +431,38 @@ def built_book(tmp_path_factory) -> Path:
     return out / "_build" / "html"
 
 
-def _screenshot_path(html_root: Path, docname: str) -> Path:
-    return html_root.parent.parent / "screenshots" / f"{docname.replace('/', '__')}.png"
+def _screenshots(html_root: Path) -> Path:
+    return html_root.parent.parent / "screenshots"
+
+
+def _load(browser, html_root: Path, docname: str, device: dict, keep_screenshot: bool) -> PageReport:
+    """Load ``docname`` on ``device``; its screenshot goes to ``<build>/screenshots`` (desktop) or
+    ``<build>/screenshots/phone``, and is copied to ``$AEBOOK_SCREENSHOT_DIR`` when that is set."""
+    html_file = html_root / f"{docname}.html"
+    assert html_file.exists(), f"{html_file} was not built"
+    relative = Path("phone" if device is PHONE else "") / f"{docname.replace('/', '__')}.png"
+    shot = _screenshots(html_root) / relative
+    report = load_page(browser, html_file, shot, device)
+    if keep_screenshot and os.environ.get("AEBOOK_SCREENSHOT_DIR"):
+        keep = Path(os.environ["AEBOOK_SCREENSHOT_DIR"]) / relative
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, keep)
+    return report
+
+
+def _check_on_phone(browser, html_root: Path, docname: str, keep_screenshot: bool = True) -> list[str]:
+    """The problems at a phone's width: console errors and network requests, no layout checks."""
+    report = _load(browser, html_root, docname, PHONE, keep_screenshot)
+    return report.console_errors + report.network
 
 
 def _check(
     browser, html_root: Path, book_root: Path, docnames: list[str], docname: str, keep_screenshot: bool = True
 ) -> list[str]:
+    """Every problem on ``docname`` at the desktop width (see ``page_problems``)."""
     source = source_file(book_root, docname)
     html_file = html_root / f"{docname}.html"
-    assert html_file.exists(), f"{html_file} was not built"
-    shot = _screenshot_path(html_root, docname)
-    report = load_page(browser, html_file, shot)
-    if keep_screenshot and os.environ.get("AEBOOK_SCREENSHOT_DIR"):
-        keep = Path(os.environ["AEBOOK_SCREENSHOT_DIR"])
-        keep.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, keep / shot.name)
+    report = _load(browser, html_root, docname, DESKTOP, keep_screenshot)
     is_notebook = source.suffix == ".ipynb"
     keys = glue_references(markdown_of(source))
     missing = set()
@@ -357,6 +491,12 @@ def test_page_reads_cleanly(browser, built_book, docname):
     assert not problems, f"{docname}: " + "\n  ".join(["problems a reader would see:", *problems])
 
 
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page_reads_cleanly_on_a_phone(browser, built_book, docname):
+    problems = _check_on_phone(browser, built_book, docname)
+    assert not problems, f"{docname} at {PHONE['viewport']['width']} px: " + "\n  ".join(problems)
+
+
 def test_api_page_documents_every_public_name(browser, built_book):
     import aebook
 
@@ -374,6 +514,8 @@ def test_api_page_documents_every_public_name(browser, built_book):
 
 
 BROKEN_NOTEBOOK_PNG = "bm90IGEgcG5nIGF0IGFsbA=="  # base64 of b"not a png at all"
+GREY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAD0lEQVR4nGNowAEYhpYEAILzYAGc7g8kAAAAAElFTkSuQmCC"  # 8x8
+WIDE_CODE_LINE = "values = [" + ", ".join(str(i) for i in range(40)) + "]"  # 159 characters
 
 
 def _notebook(*cells) -> nbformat.NotebookNode:
@@ -392,10 +534,10 @@ def _code(source: str, *outputs, tags: tuple[str, ...] = ()) -> nbformat.Noteboo
 
 
 def _write_broken_book(root: Path) -> None:
-    """A three-page book, ``index`` -> ``broken`` -> ``untitled``, planting every problem the
-    checker reports (the test lists them again, each with the text it must report):
+    """A four-page book, ``index`` -> ``broken`` -> ``math`` -> ``untitled``, planting every
+    problem the checker reports (the test lists them again, each with the text it must report):
 
-    ``book/index.md``, clean: an equation (MathJax answered by ``OFFLINE_STUBS``), an ``{eq}`` and
+    ``book/index.md``, clean: an equation (typeset by the MathJax in ``_static``), an ``{eq}`` and
     a ``{doc}`` reference, and a value pasted from the notebook (``broken.ipynb::good``).
 
     ``book/broken.ipynb``:
@@ -414,6 +556,13 @@ def _write_broken_book(root: Path) -> None:
     * ``.ipynb`` download: the link is there, but the test deletes its target from the build;
     * not problems: a traceback in a cell tagged ``raises-exception`` and stderr without a warning.
 
+    ``book/math.ipynb``, math and layout (every problem it reports must be one of these):
+
+    * raw TeX in the prose: inline math with a line that starts with ``- `` (MyST reads a list);
+    * a math element MathJax does not typeset (no delimiters), and a TeX error (``x^2^3``);
+    * an over-wide code line (``WIDE_CODE_LINE``), and a display equation of 40 terms;
+    * not problems: math that renders, TeX in code, and a long one-line output, which wraps.
+
     ``book/untitled.ipynb`` (last in the table of contents):
 
     * page title: no heading at all;
@@ -423,8 +572,10 @@ def _write_broken_book(root: Path) -> None:
     (root / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", root / "_config.yml")
     shutil.copy(ROOT / "references.bib", root / "references.bib")
+    shutil.copytree(ROOT / "_static", root / "_static")
     (root / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/broken\n  - file: book/untitled\n"
+        "format: jb-book\nroot: book/index\nchapters:\n"
+        "  - file: book/broken\n  - file: book/math\n  - file: book/untitled\n"
     )
     (root / "book" / "index.md").write_text(
         "# Index\n\nA good page, with an equation\n\n$$\nx^2\n$$ (eq-x)\n\nthat {eq}`eq-x` refers to, "
@@ -463,6 +614,22 @@ def _write_broken_book(root: Path) -> None:
         ),
     )
     nbformat.write(broken, root / "book" / "broken.ipynb")
+    wide_terms = " + ".join(f"a_{{{i}}}" for i in range(1, 41))
+    prose = nbformat.v4.new_markdown_cell(
+        "# Math\n\nMath that renders, $a^2 + b^2 = c^2$, and a display equation that fits:\n\n"
+        "$$\n\\sum_{i=1}^{n} x_i = \\frac{1}{2}\n$$\n\n"
+        "Inline math with a line that starts with a minus: $\\alpha = 1\n- 2$ is not math.\n\n"
+        '<p>A math element without delimiters: <span class="math notranslate nohighlight">x^2 + y^2</span>.</p>\n\n'
+        "A TeX error: $x^2^3$. A display equation that does not fit:\n\n"
+        f"$$\n{wide_terms}\n$$ (eq-wide)"
+    )
+    wide_code = _code(
+        f'{WIDE_CODE_LINE}\nlabel = r"$\\frac{{1}}{{2}}$"  # TeX in code\nprint(values * 3, "a" * 300)',
+        nbformat.v4.new_output("stream", name="stdout", text=f"{list(range(40)) * 3} {'a' * 300}\n"),
+    )
+    plot = _code("plt.show()", nbformat.v4.new_output("display_data", data={"image/png": GREY_PNG}))
+    math = _notebook(prose, wide_code, plot)
+    nbformat.write(math, root / "book" / "math.ipynb")
     untitled = _notebook(nbformat.v4.new_markdown_cell(
         "A page without a heading.\n\n"
         '<a class="right-next" href="index.html">a next link after the last page</a>\n\n'
@@ -516,6 +683,32 @@ def test_checker_reports_a_broken_page(browser, tmp_path):
         wrong = [e for e in not_problems if e in problems]
         assert not wrong, f"{docname}: checker reported {wrong}, which is no problem:\n{problems}"
     assert _check(browser, html_root, source, docnames, "book/index", keep_screenshot=False) == []
+
+    # Math and layout: each planted problem is reported, and nothing else is (the equations that
+    # render, TeX in code and the long output, which wraps, are no problems).
+    planted = [
+        "TeX command '\\alpha' left in the prose",
+        "math element not typeset by MathJax: x^2 + y^2",
+        "TeX error in an equation (Double exponent: use braces to clarify): x^2^3",
+        f"code cell scrolls sideways ({{}}): line 1 has {len(WIDE_CODE_LINE)} characters: '{WIDE_CODE_LINE[:40]}",
+        "display equation equation-eq-wide is",
+    ]
+    problems = _check(browser, html_root, source, docnames, "book/math", keep_screenshot=False)
+    missed = [e for e in planted if not any(_matches(e, p) for p in problems)]
+    assert not missed, f"book/math: checker missed {missed}; it reported:\n" + "\n".join(problems)
+    extra = [p for p in problems if not any(_matches(e, p) for e in planted)]
+    assert not extra, "book/math: checker reported what is no problem:\n" + "\n".join(extra)
+
+    # At a phone's width: console errors and network requests are reported, and a screenshot kept.
+    phone = "\n".join(_check_on_phone(browser, html_root, "book/broken", keep_screenshot=False))
+    assert "console error: deliberate console error" in phone and "page requests https://example" in phone, phone
+    assert _check_on_phone(browser, html_root, "book/index", keep_screenshot=False) == []
+    assert (_screenshots(html_root) / "phone" / "book__broken.png").stat().st_size > 0
+
+
+def _matches(expected: str, problem: str) -> bool:
+    """Whether ``problem`` contains the parts of ``expected`` (``{}`` stands for any text)."""
+    return re.search(".*?".join(re.escape(part) for part in expected.split("{}")), problem) is not None
 
 
 def test_source_helpers(tmp_path):
