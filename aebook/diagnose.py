@@ -209,8 +209,9 @@ def diagnose(x: object, loss: str = "mse", encoding_dims: int | Sequence[int] | 
         for k in dims:
             floors[k] = float(eigenvalues[k:].sum() / d) if k < d else 0.0
             readings.append("PCA " + _pca_reading(k, n, d, floors[k], variance))
-        readings.append("PCA floors bound linear autoencoders exactly (with MSE); a non-linear one can only beat "
-                        "them where the data has curved, low-dimensional structure (or by memorising the rows).")
+        readings.append("PCA floors bound linear autoencoders exactly (with MSE); a non-linear one can go below "
+                        "them, e.g. where the data has curved, low-dimensional structure, where its values are "
+                        "bounded (a sigmoid output stays in [0, 1], PCA does not), or by memorising the rows.")
     if loss == "bce" and floor_bce is not None and floor_bce > 0:
         readings.append(f"so: your BCE cannot go below {floor_bce:.4f}; a loss that stalls above it is "
                         "the floor plus what the model has not learnt (the excess).")
