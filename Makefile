@@ -16,8 +16,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)  ## create .venv and install the pinned requirements and aebook
 
-book: venv  ## build the HTML book from the stored notebook outputs into _build/html
-	$(BIN)/jupyter-book build -W -n --keep-going .
+book: venv  ## build the HTML book from the stored notebook outputs into _build/html (REPO_URL=https://github.com/OWNER/REPO adds Colab/Binder launch buttons)
+	$(if $(REPO_URL),$(BIN)/python scripts/launch.py stamp $(REPO_URL))
+	$(BIN)/jupyter-book build -W -n --keep-going $(if $(REPO_URL),--config "$$($(BIN)/python scripts/launch.py config $(REPO_URL))") .
+	$(BIN)/python scripts/launch.py check _build/html $(REPO_URL)
 
 test: venv  ## unit tests + nbval over every chapter's stored outputs
 	$(BIN)/python -m pytest

@@ -21,6 +21,9 @@ import yaml
 import aebook
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from launch import COLAB_CELL  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC_FILE = ROOT / "_toc.yml"
 
@@ -117,9 +120,14 @@ def notebook(request):
 def test_notebook_kernel_and_title(notebook):
     path, nb = notebook
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernelspec must be python3"
-    first = nb.cells[0] if nb.cells else None
+    cells = list(nb.cells)
+    # the launch cell (scripts/launch.py COLAB_CELL, hidden on the site) may come before the title
+    if cells and cells[0].cell_type == "code" and cells[0].source == COLAB_CELL:
+        assert cells[0].metadata.get("tags") == ["remove-cell"], f"{path.name}: the Colab cell must be remove-cell"
+        cells = cells[1:]
+    first = cells[0] if cells else None
     assert first is not None and first.cell_type == "markdown" and first.source.startswith("# "), (
-        f"{path.name}: the first cell must be markdown starting with '# Title'"
+        f"{path.name}: the first cell (after the Colab cell) must be markdown starting with '# Title'"
     )
 
 
