@@ -7,6 +7,8 @@ For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails 
 * any request to the network (MathJax too comes from the site's ``_static/``, through
   ``sphinx-mathjax-offline``), or a local file that does not load,
 * an image that does not load (``naturalWidth == 0``), or a notebook chapter without a figure,
+* a figure without a number or a caption (every image must sit in a ``figure`` whose
+  ``figcaption`` has both; for a notebook cell: ``mystnb.figure.name`` and ``.caption``),
 * a glue reference in the source that renders nothing (an unresolved ``glue`` key),
 * an unresolved cross-reference, an empty citation, a docutils system message, a role or ``$$``
   left as raw text, a traceback or a Python warning in a cell output,
@@ -164,9 +166,15 @@ PAGE_FACTS_JS = """
   const raisesOk = (e) => !!e.closest(".tag_raises-exception");
   return {
     h1: Array.from(article.querySelectorAll("h1")).map(text),
-    images: Array.from(article.querySelectorAll("img")).map((img) => ({
-      src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0,
-      inOutput: !!img.closest(".cell_output")})),
+    images: Array.from(article.querySelectorAll("img")).map((img) => {
+      const caption = img.closest("figure")?.querySelector("figcaption");
+      return {
+        src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0,
+        inOutput: !!img.closest(".cell_output"),
+        number: caption?.querySelector(".caption-number")?.textContent.trim() ?? "",
+        caption: caption?.querySelector(".caption-text")?.textContent.trim() ?? "",
+      };
+    }),
     unresolvedRefs: Array.from(article.querySelectorAll(".xref")).filter((e) => !e.closest("a")).map(text),
     systemMessages: Array.from(article.querySelectorAll(".system-message, .problematic")).map(text),
     emptyCitations: Array.from(article.querySelectorAll(".bibtex-citation"))
@@ -348,6 +356,11 @@ def page_problems(
     for image in facts["images"]:
         if not image["loaded"]:
             problems.append(f"image does not load: {image['src']}")
+        if not (image["number"] and image["caption"]):
+            lacks = " and ".join(w for w in ("number", "caption") if not image[w])
+            problems.append(
+                f"figure without a {lacks}: {image['src']} (give its cell mystnb.figure.name and .caption)"
+            )
     if is_notebook and not any(i["inOutput"] and i["loaded"] for i in facts["images"]):
         problems.append("notebook chapter shows no figure in its cell outputs")
     for key in sorted(missing_glue):
@@ -561,7 +574,9 @@ def _write_broken_book(root: Path) -> None:
     * raw TeX in the prose: inline math with a line that starts with ``- `` (MyST reads a list);
     * a math element MathJax does not typeset (no delimiters), and a TeX error (``x^2^3``);
     * an over-wide code line (``WIDE_CODE_LINE``), and a display equation of 40 terms;
-    * not problems: math that renders, TeX in code, and a long one-line output, which wraps.
+    * a figure without a number and caption (a plot cell without ``mystnb.figure`` metadata);
+    * not problems: math that renders, TeX in code, a long one-line output, which wraps, and a
+      figure with its number and caption.
 
     ``book/untitled.ipynb`` (last in the table of contents):
 
@@ -628,7 +643,9 @@ def _write_broken_book(root: Path) -> None:
         nbformat.v4.new_output("stream", name="stdout", text=f"{list(range(40)) * 3} {'a' * 300}\n"),
     )
     plot = _code("plt.show()", nbformat.v4.new_output("display_data", data={"image/png": GREY_PNG}))
-    math = _notebook(prose, wide_code, plot)
+    captioned = _code("plt.show()", nbformat.v4.new_output("display_data", data={"image/png": GREY_PNG}))
+    captioned.metadata["mystnb"] = {"figure": {"name": "fig-grey", "caption": "A grey square, 8 px wide."}}
+    math = _notebook(prose, wide_code, plot, captioned)
     nbformat.write(math, root / "book" / "math.ipynb")
     untitled = _notebook(nbformat.v4.new_markdown_cell(
         "A page without a heading.\n\n"
@@ -692,6 +709,7 @@ def test_checker_reports_a_broken_page(browser, tmp_path):
         "TeX error in an equation (Double exponent: use braces to clarify): x^2^3",
         f"code cell scrolls sideways ({{}}): line 1 has {len(WIDE_CODE_LINE)} characters: '{WIDE_CODE_LINE[:40]}",
         "display equation equation-eq-wide is",
+        "figure without a number and caption: ../_images/",
     ]
     problems = _check(browser, html_root, source, docnames, "book/math", keep_screenshot=False)
     missed = [e for e in planted if not any(_matches(e, p) for p in problems)]
