@@ -104,6 +104,7 @@ class Autoencoder(nn.Module):
         return torch.sigmoid(z) if self.output == "sigmoid" else z
 
     def extra_repr(self) -> str:
+        """Return the settings ``print(model)`` shows beside the layers (output head and init)."""
         return f"output={self.output!r}, init={self.init!r}"
 
 

@@ -19,8 +19,11 @@ NOTEBOOK_ENV = {"AEBOOK_PROGRESS": "0"}  # progress bars never reach the stored 
 X86_NUMERICS_ENV = {"MKL_CBWR": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 
 
-def notebook_environment(environ: MutableMapping[str, str] = os.environ) -> dict[str, str]:
-    """Set the stored-output environment in ``environ``, replacing any values there; return what was set."""
+def notebook_environment(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """Set the stored-output environment in ``environ`` (default: ``os.environ``), replacing any values
+    there; return what was set."""
+    if environ is None:  # not a default argument: the API page would print the build machine's environment
+        environ = os.environ
     wanted = dict(NOTEBOOK_ENV)
     if platform.machine().lower() in ("x86_64", "amd64"):
         wanted.update(X86_NUMERICS_ENV)

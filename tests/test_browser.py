@@ -19,11 +19,14 @@ For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails 
   sideways (the report names the code lines that are too long), or a display equation wider
   than its column (break it with ``aligned``). Cell outputs wrap instead, through
   ``_static/custom.css``; source code does not,
+* a page wider than its window (something outside a scrolling box sticks out, e.g. a long
+  inline literal), which makes the whole page scroll sideways,
 * missing links to the previous and next page of the table of contents, or a notebook chapter
   without its ``.ipynb`` download link.
 
-It opens every page again at a phone width (``PHONE``, 390 px), where it fails on console errors
-and network requests only (a phone scrolls wide code sideways, as it should).
+It opens every page again at a phone width (``PHONE``, 390 px), where it fails on console errors,
+network requests and a page wider than the phone (code boxes scroll sideways inside the page, as
+they should on a phone).
 
 It saves a full-page screenshot of every page under ``<build>/screenshots`` and, for the phone,
 ``<build>/screenshots/phone`` (and copies both to ``$AEBOOK_SCREENSHOT_DIR`` when that is set, e.g.
@@ -191,6 +194,22 @@ PAGE_FACTS_JS = """
     next: document.querySelector("a.right-next")?.getAttribute("href") ?? null,
     downloads: Array.from(document.querySelectorAll("a.btn-download-source-button")).map((a) => a.getAttribute("href")),
     ids: Array.from(article.querySelectorAll("[id]")).map((e) => e.id),
+    pageWidth: document.documentElement.scrollWidth,
+    windowWidth: document.documentElement.clientWidth,
+    // What sticks out past the window's right edge outside any box that scrolls or clips it:
+    // the innermost such elements, which make the whole page scroll sideways.
+    beyondWindow: Array.from(document.body.querySelectorAll("*"))
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .filter((e) => !Array.from(e.children).some(
+        (c) => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+      .filter((e) => !e.closest(".skip-link"))  // hidden until focused; it follows the page's width
+      .filter((e) => {
+        for (let a = e.parentElement; a; a = a.parentElement) {
+          if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(a).overflowX)) return false;
+        }
+        return true;
+      })
+      .slice(0, 3).map((e) => `${e.tagName.toLowerCase()} ${JSON.stringify(text(e).slice(0, 80))}`),
   };
 }
 """
@@ -337,6 +356,14 @@ def layout_problems(facts: dict) -> list[str]:
     return problems
 
 
+def page_width_problems(facts: dict) -> list[str]:
+    """A page wider than its window: the reader must scroll the whole page sideways."""
+    if facts["pageWidth"] <= facts["windowWidth"] + 1:
+        return []
+    culprits = "; ".join(facts["beyondWindow"]) or "(no single element found)"
+    return [f"page is {facts['pageWidth']} px wide in a {facts['windowWidth']} px window, because of: {culprits}"]
+
+
 def page_problems(
     report: PageReport,
     html_file: Path,
@@ -377,7 +404,7 @@ def page_problems(
     problems += [f"cell output shows a warning on stderr: {t}" for t in facts["stderr"] if PYTHON_WARNING.search(t)]
     for match in RAW_ROLE.finditer(facts["prose"]):
         problems.append(f"raw role left in the prose: {match.group(0)}")
-    problems += math_problems(facts) + layout_problems(facts)
+    problems += math_problems(facts) + layout_problems(facts) + page_width_problems(facts)
     for label, href, doc in (("previous", facts["prev"], prev_doc), ("next", facts["next"], next_doc)):
         if doc is None:
             if href is not None:
@@ -464,9 +491,10 @@ def _load(browser, html_root: Path, docname: str, device: dict, keep_screenshot:
 
 
 def _check_on_phone(browser, html_root: Path, docname: str, keep_screenshot: bool = True) -> list[str]:
-    """The problems at a phone's width: console errors and network requests, no layout checks."""
+    """The problems at a phone's width: console errors, network requests and a page wider than the
+    phone (code boxes may scroll sideways inside the page, as on any phone)."""
     report = _load(browser, html_root, docname, PHONE, keep_screenshot)
-    return report.console_errors + report.network
+    return report.console_errors + report.network + page_width_problems(report.facts)
 
 
 def _check(
@@ -528,6 +556,7 @@ def test_api_page_documents_every_public_name(browser, built_book):
 
 BROKEN_NOTEBOOK_PNG = "bm90IGEgcG5nIGF0IGFsbA=="  # base64 of b"not a png at all"
 GREY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAD0lEQVR4nGNowAEYhpYEAILzYAGc7g8kAAAAAElFTkSuQmCC"  # 8x8
+LONG_LITERAL = "/".join(["a_long_folder_name"] * 12) + "/file.py"  # 234 characters, no space
 WIDE_CODE_LINE = "values = [" + ", ".join(str(i) for i in range(40)) + "]"  # 159 characters
 
 
@@ -551,7 +580,8 @@ def _write_broken_book(root: Path) -> None:
     problem the checker reports (the test lists them again, each with the text it must report):
 
     ``book/index.md``, clean: an equation (typeset by the MathJax in ``_static``), an ``{eq}`` and
-    a ``{doc}`` reference, and a value pasted from the notebook (``broken.ipynb::good``).
+    a ``{doc}`` reference, a value pasted from the notebook (``broken.ipynb::good``), and a long
+    inline literal (``LONG_LITERAL``), which wraps, through ``_static/custom.css``.
 
     ``book/broken.ipynb``:
 
@@ -564,6 +594,7 @@ def _write_broken_book(root: Path) -> None:
     * system message: an ``{eval-rst}`` block with an unknown target (``nowhere`_``);
     * raw role: ``{doc}`index``` inside a raw HTML block, which MyST does not parse; raw ``$$``;
     * traceback: a stored ``ZeroDivisionError``; warning: a ``UserWarning`` on stderr;
+    * a page wider than its window: a ``<div>`` 1500 px wide, at desktop and at phone width;
     * previous link: ``<a class="left-prev" href="untitled.html">``, which comes before the
       theme's own link (to ``index``) in the page;
     * ``.ipynb`` download: the link is there, but the test deletes its target from the build;
@@ -594,7 +625,8 @@ def _write_broken_book(root: Path) -> None:
     )
     (root / "book" / "index.md").write_text(
         "# Index\n\nA good page, with an equation\n\n$$\nx^2\n$$ (eq-x)\n\nthat {eq}`eq-x` refers to, "
-        "a link to {doc}`broken`, and a value pasted from it: {glue:text}`broken.ipynb::good:.2f`.\n"
+        "a link to {doc}`broken`, and a value pasted from it: {glue:text}`broken.ipynb::good:.2f`.\n\n"
+        f"A long literal wraps instead of widening the page: `{LONG_LITERAL}`.\n"
     )
     glued = _code("glue('good', 0.5, display=False)", nbformat.v4.new_output(
         "display_data", data={"application/papermill.record/text/plain": "0.5"},
@@ -625,7 +657,8 @@ def _write_broken_book(root: Path) -> None:
             '<img src="no-such-file.png" alt="missing">\n\n'
             "<p>A role in raw HTML is not parsed: {doc}`index`.</p>\n\n"
             '<a class="left-prev" href="untitled.html">a previous link to the wrong page</a>\n\n'
-            "```{eval-rst}\nA reference to an unknown target: `nowhere`_.\n```\n\nRaw $$ here."
+            "```{eval-rst}\nA reference to an unknown target: `nowhere`_.\n```\n\nRaw $$ here.\n\n"
+            '<div style="width: 1500px">a planted box wider than the window</div>'
         ),
     )
     nbformat.write(broken, root / "book" / "broken.ipynb")
@@ -685,6 +718,7 @@ def test_checker_reports_a_broken_page(browser, tmp_path):
             "cell output shows a warning on stderr: /x/y.py:3: UserWarning",
             "previous link is 'untitled.html', expected a link to book/index.html",
             "download link ../_sources/book/broken.ipynb points to a file missing from the build",
+            'a 1280 px window, because of: div "a planted box wider than the window"',
         ],
         "book/untitled": [
             "page has no title (h1)",
@@ -720,6 +754,7 @@ def test_checker_reports_a_broken_page(browser, tmp_path):
     # At a phone's width: console errors and network requests are reported, and a screenshot kept.
     phone = "\n".join(_check_on_phone(browser, html_root, "book/broken", keep_screenshot=False))
     assert "console error: deliberate console error" in phone and "page requests https://example" in phone, phone
+    assert 'a 390 px window, because of: div "a planted box wider' in phone, phone
     assert _check_on_phone(browser, html_root, "book/index", keep_screenshot=False) == []
     assert (_screenshots(html_root) / "phone" / "book__broken.png").stat().st_size > 0
 
