@@ -556,7 +556,7 @@ def test_api_page_documents_every_public_name(browser, built_book):
 
 BROKEN_NOTEBOOK_PNG = "bm90IGEgcG5nIGF0IGFsbA=="  # base64 of b"not a png at all"
 GREY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAD0lEQVR4nGNowAEYhpYEAILzYAGc7g8kAAAAAElFTkSuQmCC"  # 8x8
-LONG_LITERAL = "/".join(["a_long_folder_name"] * 12) + "/file.py"  # 234 characters, no space
+LONG_LITERAL = "/".join(["a_long_folder_name"] * 3) + "/file.py"  # 64 characters: wider than a phone
 WIDE_CODE_LINE = "values = [" + ", ".join(str(i) for i in range(40)) + "]"  # 159 characters
 
 
@@ -581,7 +581,7 @@ def _write_broken_book(root: Path) -> None:
 
     ``book/index.md``, clean: an equation (typeset by the MathJax in ``_static``), an ``{eq}`` and
     a ``{doc}`` reference, a value pasted from the notebook (``broken.ipynb::good``), and a long
-    inline literal (``LONG_LITERAL``), which wraps, through ``_static/custom.css``.
+    inline literal (``LONG_LITERAL``), which wraps on a phone, through ``_static/custom.css``.
 
     ``book/broken.ipynb``:
 
