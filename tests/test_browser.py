@@ -17,7 +17,7 @@ For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails 
   (``span.math``/``div.math``) that MathJax did not typeset; a TeX error in an equation,
 * something that does not fit its column: a code or output box or a table that scrolls
   sideways (the report names the code lines that are too long), or a display equation wider
-  than its column (break it with ``aligned``). Cell outputs wrap instead, through
+  than its column (break it with ``aligned``). Cell outputs wrap instead on a desktop, through
   ``_static/custom.css``; source code does not,
 * a page wider than its window (something outside a scrolling box sticks out, e.g. a long
   inline literal), which makes the whole page scroll sideways,
