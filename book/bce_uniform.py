@@ -9,7 +9,9 @@ on ``U(0, 1)`` data), and ``aebook.fit_traced``. This module adds:
   evaluated like a trained one; ``cross_weight_energy`` measures a trained model's cross weights
   and ``diagonal_excess`` the cost of its per-feature slopes and biases; ``in_sample_optimism``
   says how much better a fitted model looks on its training data than on fresh data;
-  ``paired_bce_gap`` compares two models on the same data, with the standard error of the gap.
+  ``paired_bce_gap`` compares two models on the same data, with the standard error of the gap;
+  ``best_logit_excess`` gives the least expected excess of a sigmoid whose logit is any linear
+  combination of given functions of the target (the chapter's third exercise).
 * ``continuous_bernoulli_nll``, ``continuous_bernoulli_mean``, ``continuous_bernoulli_best``,
   ``beta_nll``, ``loss_minima``: what the minimum of a properly normalised likelihood for [0, 1]
   data means.
@@ -18,7 +20,7 @@ on ``U(0, 1)`` data), and ``aebook.fit_traced``. This module adds:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,6 +36,7 @@ from aebook.plot import finish_axes, new_axes
 
 __all__ = [
     "bce_traces",
+    "best_logit_excess",
     "beta_nll",
     "continuous_bernoulli_best",
     "continuous_bernoulli_mean",
@@ -65,6 +68,60 @@ def sigmoid_affine_excess(slope: float, bias: float | None = None, nodes: int = 
     a = float(as_float64(slope, "slope"))
     b = -a / 2 if bias is None else float(as_float64(bias, "bias"))
     return expect_uniform(lambda t: bernoulli_kl(t, a * t + b), nodes)
+
+
+def best_logit_excess(
+    basis: Sequence[Callable[[torch.Tensor], torch.Tensor]], nodes: int = 512, tol: float = 1e-16
+) -> tuple[np.ndarray, float]:
+    """Return ``(coefficients, excess)``: the least ``E[KL(Bern(t) || Bern(sigmoid(z(t))))]``, ``t ~ U(0, 1)``, in nats.
+
+    The logit is ``z(t) = sum_k c_k f_k(t)`` over the functions ``f_k`` of ``basis`` (each maps a
+    float64 tensor of targets to one value per target; pass ``torch.ones_like`` for a bias). The
+    expected excess is convex in ``c``, so a damped Newton iteration from ``c = 0`` finds its
+    minimum; the expectations are by Gauss-Legendre quadrature in float64. With the basis
+    ``(1, t)`` the result is ``aebook.floors.best_sigmoid_affine()``. The functions must be
+    linearly independent on [0, 1] (otherwise the curvature is singular: LinAlgError).
+    """
+    if not basis:
+        raise ValueError("basis must hold at least one function.")
+    if not (isinstance(tol, (int, float)) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    nodes = check_positive_int(nodes, "nodes")
+
+    def features(t: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.as_tensor(f(t), dtype=torch.float64).expand_as(t) for f in basis])
+
+    def excess(c: np.ndarray) -> float:
+        return expect_uniform(lambda t: bernoulli_kl(t, torch.from_numpy(c) @ features(t)), nodes)
+
+    def moment(c: np.ndarray, weight: str, i: int, j: int | None = None) -> float:
+        def integrand(t: torch.Tensor) -> torch.Tensor:
+            f = features(t)
+            p = torch.sigmoid(torch.from_numpy(c) @ f)
+            if weight == "gradient":  # d excess / d c_i = E[(p - t) f_i]
+                return (p - t) * f[i]
+            return p * (1 - p) * f[i] * f[j]  # d^2 excess / d c_i d c_j = E[p (1 - p) f_i f_j]
+
+        return expect_uniform(integrand, nodes)
+
+    k = len(basis)
+    c = np.zeros(k)
+    current = excess(c)
+    for _ in range(100):
+        grad = np.array([moment(c, "gradient", i) for i in range(k)])
+        curvature = np.array([[moment(c, "curvature", i, j) for j in range(k)] for i in range(k)])
+        step = np.linalg.solve(curvature, grad)
+        decrement = float(grad @ step)  # twice the predicted drop of the excess
+        if decrement / 2 < tol:
+            break
+        size = 1.0
+        while excess(c - size * step) > current - 0.25 * size * decrement and size > 1e-10:
+            size /= 2  # backtracking (Armijo): a full Newton step can overshoot far from the minimum
+        c = c - size * step
+        current = excess(c)
+    else:  # pragma: no cover - damped Newton on a smooth convex function converges in a few steps
+        raise RuntimeError("Newton iteration for the best logit did not converge.")
+    return c, current
 
 
 def sigmoid_affine_autoencoder(n_features: int, slope: float, bias: float) -> Autoencoder:

@@ -24,6 +24,34 @@ def test_sigmoid_affine_excess_is_the_expected_kl_and_minimal_at_the_best():
         bce_uniform.sigmoid_affine_excess(float("nan"))
 
 
+def test_best_logit_excess_recovers_the_affine_optimum_and_gains_only_from_an_odd_term():
+    one = torch.ones_like
+    best = best_sigmoid_affine()
+    coef, excess = bce_uniform.best_logit_excess([one, lambda t: t])
+    assert coef == pytest.approx([best.bias, best.slope], rel=1e-10)
+    assert excess == pytest.approx(best.excess, rel=1e-12)
+    # an even term in s = t - 1/2 gets a zero coefficient; an odd one (a cubic) lowers the excess
+    coef, excess = bce_uniform.best_logit_excess([one, lambda t: t, lambda t: (t - 0.5) ** 2])
+    assert abs(coef[2]) < 1e-10 and excess == pytest.approx(best.excess, rel=1e-12)
+    coef, excess = bce_uniform.best_logit_excess([one, lambda t: t, lambda t: (t - 0.5) ** 3])
+    assert coef[2] > 0 and excess < best.excess / 2
+    # the minimum: nudging any coefficient raises the excess
+    for k in range(3):
+        for step in (1e-3, -1e-3):
+            nudged = coef.copy()
+            nudged[k] += step
+            z = lambda t, c=nudged: c[0] + c[1] * t + c[2] * (t - 0.5) ** 3  # noqa: E731
+            assert expect_uniform(lambda t, z=z: bernoulli_kl(t, z(t))) > excess
+    # the one-function logit c t: a 1-D convex problem, checked against a grid
+    (c,), excess = bce_uniform.best_logit_excess([lambda t: t])
+    grid = np.linspace(c - 0.05, c + 0.05, 11)
+    assert min(expect_uniform(lambda t, g=g: bernoulli_kl(t, g * t)) for g in grid) == pytest.approx(excess, abs=1e-12)
+    with pytest.raises(ValueError, match="at least one"):
+        bce_uniform.best_logit_excess([])
+    with pytest.raises(np.linalg.LinAlgError):  # a copy of t: the curvature is singular
+        bce_uniform.best_logit_excess([one, lambda t: t, lambda t: t])
+
+
 def test_sigmoid_affine_autoencoder_reaches_the_best_excess():
     best = best_sigmoid_affine()
     model = bce_uniform.sigmoid_affine_autoencoder(3, best.slope, best.bias)
