@@ -1,4 +1,4 @@
-"""Code for the chapter "Bernoulli data" (bernoulli.ipynb): where float32 stops BCE on binary targets, and its figures.
+"""Code for the chapter "Bernoulli data" (bernoulli.ipynb): where float32 slows BCE on binary targets, and its figures.
 
 The chapter trains with ``aebook.fit``/``aebook.fit_traced`` and compares with
 ``aebook.floors.best_sigmoid_affine``; this module adds what it alone uses:
