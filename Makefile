@@ -35,6 +35,7 @@ records: venv  ## remake every long-run record, one after another (NAME=... for 
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --line-length 79 book/*.ipynb
 
 bench: venv  ## speed ratios: fit vs a DataLoader loop, fit_many vs sequential fit, whole-book time (ARGS=--skip-book)
 	$(BIN)/python benchmarks/bench_train.py $(ARGS)

@@ -78,8 +78,7 @@ except ModuleNotFoundError:
     subprocess.run([*pip, "--no-deps", "-e", "ae-book"], check=True)
     subprocess.run([*pip, "myst-nb==1.4.0"], check=True)  # glue
     os.chdir("ae-book/book")
-    sys.path[:0] = [os.getcwd(), os.path.dirname(os.getcwd())]
-'''
+    sys.path[:0] = [os.getcwd(), os.path.dirname(os.getcwd())]'''  # no final newline, as ruff format
 REPO_LINE = re.compile(r'^REPO_URL = "[^"]*"', re.MULTILINE)
 
 
