@@ -581,7 +581,7 @@ def _write_broken_book(root: Path) -> None:
 
     ``book/index.md``, clean: an equation (typeset by the MathJax in ``_static``), an ``{eq}`` and
     a ``{doc}`` reference, a value pasted from the notebook (``broken.ipynb::good``), and a long
-    inline literal (``LONG_LITERAL``), which wraps on a phone, through ``_static/custom.css``.
+    inline literal (``LONG_LITERAL``), which wraps, through ``_static/custom.css``.
 
     ``book/broken.ipynb``:
 
