@@ -19,13 +19,14 @@ For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails 
   sideways (the report names the code lines that are too long), or a display equation wider
   than its column (break it with ``aligned``). Cell outputs wrap instead on a desktop, through
   ``_static/custom.css``; source code does not,
+* an inline formula that runs past the right edge of its paragraph (MathJax 3 cannot wrap it),
 * a page wider than its window (something outside a scrolling box sticks out, e.g. a long
   inline literal), which makes the whole page scroll sideways,
 * missing links to the previous and next page of the table of contents, or a notebook chapter
   without its ``.ipynb`` download link.
 
 It opens every page again at a phone width (``PHONE``, 390 px), where it fails on console errors,
-network requests and a page wider than the phone (code boxes scroll sideways inside the page, as
+network requests, an inline formula that runs past its paragraph, and a page wider than the phone (code boxes scroll sideways inside the page, as
 they should on a phone).
 
 It saves a full-page screenshot of every page under ``<build>/screenshots`` and, for the phone,
@@ -247,6 +248,16 @@ MATH_AND_LAYOUT_JS = """
       width: Math.ceil((c.querySelector("mjx-math") || c).getBoundingClientRect().width),
       column: c.clientWidth, id: c.closest("div.math")?.id ?? "", tex: texOf(c)}))
       .filter((e) => e.width > e.column + 1),
+    // Inline math cannot wrap (MathJax 3): one that runs past the right edge of its paragraph
+    // is cut off there.
+    wideInlineMath: Array.from(article.querySelectorAll('mjx-container:not([display="true"])'))
+      .filter((c) => !c.closest("pre, table, .cell_output"))
+      .map((c) => {
+        const block = c.closest("p, li, dd, td, div") || article;
+        const edge = block.getBoundingClientRect().right - (parseFloat(getComputedStyle(block).paddingRight) || 0);
+        return {over: Math.ceil(c.getBoundingClientRect().right - edge), tex: texOf(c)};
+      })
+      .filter((e) => e.over > 1),
     wideBoxes: Array.from(article.querySelectorAll(BOXES)).filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => {
       const isPre = b.matches("pre");
       return {
@@ -356,6 +367,14 @@ def layout_problems(facts: dict) -> list[str]:
     return problems
 
 
+def inline_math_problems(facts: dict) -> list[str]:
+    """Inline formulas that run past the right edge of their paragraph (MathJax 3 does not wrap them)."""
+    return [
+        f"inline formula runs {m['over']} px past its paragraph (make it a display equation): {m['tex'][:120]}"
+        for m in facts["wideInlineMath"]
+    ]
+
+
 def page_width_problems(facts: dict) -> list[str]:
     """A page wider than its window: the reader must scroll the whole page sideways."""
     if facts["pageWidth"] <= facts["windowWidth"] + 1:
@@ -404,7 +423,8 @@ def page_problems(
     problems += [f"cell output shows a warning on stderr: {t}" for t in facts["stderr"] if PYTHON_WARNING.search(t)]
     for match in RAW_ROLE.finditer(facts["prose"]):
         problems.append(f"raw role left in the prose: {match.group(0)}")
-    problems += math_problems(facts) + layout_problems(facts) + page_width_problems(facts)
+    problems += math_problems(facts) + layout_problems(facts) + inline_math_problems(facts)
+    problems += page_width_problems(facts)
     for label, href, doc in (("previous", facts["prev"], prev_doc), ("next", facts["next"], next_doc)):
         if doc is None:
             if href is not None:
@@ -494,7 +514,8 @@ def _check_on_phone(browser, html_root: Path, docname: str, keep_screenshot: boo
     """The problems at a phone's width: console errors, network requests and a page wider than the
     phone (code boxes may scroll sideways inside the page, as on any phone)."""
     report = _load(browser, html_root, docname, PHONE, keep_screenshot)
-    return report.console_errors + report.network + page_width_problems(report.facts)
+    facts = report.facts
+    return report.console_errors + report.network + page_width_problems(facts) + inline_math_problems(facts)
 
 
 def _check(
@@ -604,7 +625,8 @@ def _write_broken_book(root: Path) -> None:
 
     * raw TeX in the prose: inline math with a line that starts with ``- `` (MyST reads a list);
     * a math element MathJax does not typeset (no delimiters), and a TeX error (``x^2^3``);
-    * an over-wide code line (``WIDE_CODE_LINE``), and a display equation of 40 terms;
+    * an over-wide code line (``WIDE_CODE_LINE``), and a display equation of 40 terms, and the
+      same 40 terms as inline math;
     * a figure without a number and caption (a plot cell without ``mystnb.figure`` metadata);
     * not problems: math that renders, TeX in code, a long one-line output, which wraps, and a
       figure with its number and caption.
@@ -668,7 +690,8 @@ def _write_broken_book(root: Path) -> None:
         "$$\n\\sum_{i=1}^{n} x_i = \\frac{1}{2}\n$$\n\n"
         "Inline math with a line that starts with a minus: $\\alpha = 1\n- 2$ is not math.\n\n"
         '<p>A math element without delimiters: <span class="math notranslate nohighlight">x^2 + y^2</span>.</p>\n\n'
-        "A TeX error: $x^2^3$. A display equation that does not fit:\n\n"
+        f"A TeX error: $x^2^3$. An inline formula too long for its line: ${wide_terms}$.\n\n"
+        "A display equation that does not fit:\n\n"
         f"$$\n{wide_terms}\n$$ (eq-wide)"
     )
     wide_code = _code(
@@ -743,6 +766,7 @@ def test_checker_reports_a_broken_page(browser, tmp_path):
         "TeX error in an equation (Double exponent: use braces to clarify): x^2^3",
         f"code cell scrolls sideways ({{}}): line 1 has {len(WIDE_CODE_LINE)} characters: '{WIDE_CODE_LINE[:40]}",
         "display equation equation-eq-wide is",
+        "inline formula runs {} px past its paragraph (make it a display equation): a_{1} + a_{2}",
         "figure without a number and caption: ../_images/",
     ]
     problems = _check(browser, html_root, source, docnames, "book/math", keep_screenshot=False)
