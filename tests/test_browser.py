@@ -26,8 +26,8 @@ For each page in ``_toc.yml``, at a desktop width (``DESKTOP``), the test fails 
   without its ``.ipynb`` download link.
 
 It opens every page again at a phone width (``PHONE``, 390 px), where it fails on console errors,
-network requests, an inline formula that runs past its paragraph, and a page wider than the phone (code boxes scroll sideways inside the page, as
-they should on a phone).
+network requests, an inline formula that runs past its paragraph, and a page wider than the phone
+(code boxes scroll sideways inside the page, as they should on a phone).
 
 It saves a full-page screenshot of every page under ``<build>/screenshots`` and, for the phone,
 ``<build>/screenshots/phone`` (and copies both to ``$AEBOOK_SCREENSHOT_DIR`` when that is set, e.g.
