@@ -23,14 +23,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from aebook import Autoencoder, DeadUnitTracker, Evaluation, History, evaluate, fit_many
+from aebook import Autoencoder, DeadUnitTracker, Evaluation, History, evaluate, fit_many, notebook
 from aebook import data as _data
 from aebook.losses import check_loss_name
 from aebook.models import ACTIVATIONS
@@ -276,7 +275,7 @@ class RecordedCell:
     """One grid cell read from a reader-scale record: the values ``Cell`` offers, without the models.
 
     Works with ``table_rows``, ``html_table``, ``grid_excess_curves``, ``grid_strip``,
-    ``dead_unit_curves`` and ``fully_above`` like a ``Cell``.
+    ``dead_unit_curves`` (and ``aebook.evaluate.fully_above``) like a ``Cell``.
     """
 
     architecture: str
@@ -371,17 +370,9 @@ def markdown_table(cells: Sequence[Cell], fmt: str = ".3g") -> str:
 
 
 def html_table(cells: Sequence[Cell], fmt: str = ".3g") -> str:
-    """Return the grid table (see ``table_rows``) as an HTML ``<table>``, for notebook display.
-
-    Jupyter Book renders notebook Markdown outputs as CommonMark, which has no tables; an HTML
-    output renders everywhere. Same columns, texts and units as ``markdown_table``.
-    """
-    head = "".join(f"<th>{escape(text, quote=False)}</th>" for text in TABLE_HEADER)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(text, quote=False)}</td>" for text in row) + "</tr>"
-        for row in table_rows(cells, fmt)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """Return the grid table (see ``table_rows``) as an HTML ``<table>``, for notebook display
+    (same columns, texts and units as ``markdown_table``)."""
+    return notebook.html_table(TABLE_HEADER, table_rows(cells, fmt))
 
 
 # --- The figures ---------------------------------------------------------------------------------

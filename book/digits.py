@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,7 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 import aebook
-from aebook import Autoencoder, Evaluation, History
+from aebook import Autoencoder, Evaluation, History, notebook
 from aebook.data import (
     as_data_tensor,
     check_encoding_dim,
@@ -329,10 +328,7 @@ def summary_rows(runs: Sequence[Run], pca_floors: Mapping[int, float]) -> list[t
 
 def html_table(runs: Sequence[Run], pca_floors: Mapping[int, float]) -> str:
     """Return ``summary_rows`` as an HTML ``<table>`` (notebook Markdown outputs render without tables)."""
-    head = "".join(f"<th>{escape(text, quote=False)}</th>" for text in TABLE_HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{escape(text, quote=False)}</td>" for text in row) + "</tr>"
-                   for row in summary_rows(runs, pca_floors))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return notebook.html_table(TABLE_HEADER, summary_rows(runs, pca_floors))
 
 
 # --- the figures -----------------------------------------------------------------------------------

@@ -3,19 +3,16 @@
 ``identity_gap`` splits a linear model's MSE into the covariance and mean terms of the chapter's
 equation and bounds the cost of its collapsed directions; ``singular_value_plot`` and
 ``epoch_series`` draw the chapter's figures of the end-to-end map (its singular values come from
-``aebook.models.singular_values``) and of values recorded once per epoch; ``round_out`` rounds a
-bound the prose states ("at most", "at least", "between") away from the value, so rounding cannot
-make it true; ``run_slow_lr`` makes the record ``records/linear_mse_slow_lr.json`` (the answer's
-2-feature model at ``lr = 1e-5``).
+``aebook.models.singular_values``) and of values recorded once per epoch (the prose's bounds are
+rounded outwards by ``aebook.notebook.round_out``); ``run_slow_lr`` makes the record
+``records/linear_mse_slow_lr.json`` (the answer's 2-feature model at ``lr = 1e-5``).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import torch
@@ -86,27 +83,6 @@ def identity_gap(model: Autoencoder, x: torch.Tensor, threshold: float = 0.5) ->
         collapsed=int(low.sum()),
         collapsed_bound=lam_min * float(np.sum((1.0 - s[low]) ** 2)) / d,
     )
-
-
-def round_out(value: float, digits: int = 2, up: bool = True) -> float:
-    """Round ``value`` to ``digits`` significant digits up (``up=True``, for "at most") or down (for "at least").
-
-    The result is a plain float with at most ``digits`` significant digits, and ``round_out(x) >= x``
-    (``<= x`` when rounding down) holds for the float ``x`` itself, so a bound glued from it stays
-    true after rounding: 0.00079024 rounds up to 0.00079 only to nearest, but to 0.000791 here.
-    """
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"digits must be a positive integer (significant digits), got {digits!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"round_out needs a finite number, got {value!r}.")
-    if value == 0.0:
-        return 0.0
-    exact = Decimal(repr(value))  # the shortest decimal that reads back as this float
-    quantum = Decimal(1).scaleb(exact.adjusted() - digits + 1)
-    rounded = float(exact.quantize(quantum, rounding=ROUND_CEILING if up else ROUND_FLOOR))
-    # float() of a decimal at or above (below) repr(value) is at or above (below) value: rounding is monotone
-    return rounded
 
 
 def singular_value_plot(values: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:

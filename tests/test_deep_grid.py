@@ -5,7 +5,6 @@ import pytest
 import torch
 
 import aebook
-from aebook.evaluate import chance_of_separation, fully_above
 from deep_grid import (
     Cell,
     build_model,
@@ -90,12 +89,6 @@ def test_markdown_table(cells):
     assert lines[0].startswith("| d | architecture") and "leaky_relu" in table
 
 
-def test_separation_helpers():
-    assert fully_above([3, 4], [1, 2]) and not fully_above([2, 4], [1, 3])
-    assert chance_of_separation(4) == pytest.approx(1 / 70)
-    assert chance_of_separation(2, 3) == pytest.approx(1 / 10)
-
-
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -107,8 +100,6 @@ def test_separation_helpers():
         (lambda: run_grid(2, seeds=[], progress=False), "at least one seed"),
         (lambda: run_grid(2, epochs=0, seeds=[0], n_samples=10, progress=False), "epochs"),
         (lambda: find([], "linear", "mse", "uniform"), "no cell"),
-        (lambda: fully_above([], [1.0]), "at least one value"),
-        (lambda: chance_of_separation(0), "at least one value"),
         (lambda: markdown_table([]), "at least one cell"),
     ],
 )

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import aebook
-from linear_mse import epoch_series, identity_gap, round_out, singular_value_plot
+from linear_mse import epoch_series, identity_gap, singular_value_plot
 
 
 def _set_map(model: aebook.Autoencoder, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -61,24 +61,6 @@ def test_identity_gap_rejects_bad_input():
         identity_gap(aebook.Autoencoder(3, 3), x)
     with pytest.raises(ValueError, match="activation='linear'"):
         identity_gap(aebook.Autoencoder(2, 2, activation="relu"), x)
-
-
-def test_round_out_rounds_away_from_the_value():
-    # to nearest, 0.00079024 is 0.00079, below it; outwards the bound holds and keeps its digits
-    assert round_out(0.00079024, 3) == 0.000791 and round_out(0.00079024, 3, up=False) == 0.00079
-    assert round_out(2.354e-7, 1) == 3e-7 and round_out(0.6649, 2) == 0.67 and round_out(99.95, 2) == 100.0
-    assert round_out(-0.0123, 2) == -0.012 and round_out(-0.0123, 2, up=False) == -0.013
-    assert round_out(0.1, 2) == round_out(0.1, 2, up=False) == 0.1 and round_out(0.0, 3) == 0.0
-    rng = np.random.default_rng(0)
-    for x in rng.lognormal(-5, 4, size=500):
-        for digits in (1, 2, 3):
-            lo, hi = round_out(x, digits, up=False), round_out(x, digits)
-            assert lo <= x <= hi and type(hi) is float
-            assert len(f"{hi:e}".split("e")[0].replace(".", "").rstrip("0")) <= digits
-    with pytest.raises(ValueError, match="digits"):
-        round_out(1.0, 0)
-    with pytest.raises(ValueError, match="finite"):
-        round_out(float("nan"))
 
 
 def test_epoch_series_plots_one_point_per_epoch():
