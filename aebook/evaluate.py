@@ -200,12 +200,9 @@ def fit_traced(model: Autoencoder, x: torch.Tensor, loss: str = "bce", exact: bo
 
 
 def fully_above(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Return True if every value of ``a`` is larger than every value of ``b``.
-
-    With K independent runs on each side and no real difference, every ordering of the 2K values is equally
-    likely, so complete separation happens by chance with probability ``1 / C(2K, K)`` (1/70 for
-    K = 4): the exact one-sided Mann-Whitney test at its most extreme value.
-    """
+    """Return True if every value of ``a`` is larger than every value of ``b``. With K independent runs
+    a side and no real difference, this happens with probability ``1 / C(2K, K)`` (1/70 for K = 4):
+    the exact one-sided Mann-Whitney test at its most extreme value."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.size == 0 or b.size == 0:
         raise ValueError("fully_above needs at least one value on each side.")
